@@ -1,0 +1,8 @@
+/**
+ * Explanation-quality metrics and summary statistics (pure array code).
+ *
+ * @module
+ */
+export * from "./statistics.ts";
+export * from "./block_relevance.ts";
+export * from "./block_metrics.ts";
