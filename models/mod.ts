@@ -1,0 +1,13 @@
+/**
+ * The public surface of `models/` for `server/`, `scripts/` and `test/`
+ * (STYLE.md §3.2): everything outside `models/` imports from here only.
+ *
+ * @module
+ */
+export {
+  BACKEND_CHOICES,
+  type BackendChoice,
+  type BackendInfo,
+  initBackend,
+  type InitBackendOptions,
+} from "./backend.ts";
