@@ -4,12 +4,11 @@
  *
  * @module
  */
-import { checkImageSet, type ImageSet, type MajoritySet } from "./image_set.ts";
-import { makeMajoritySet } from "./majority.ts";
+import { checkImageSet, type ImageSet } from "./image_set.ts";
+import { makeMajoritySequences } from "./majority.ts";
 import { deriveSeed } from "./random.ts";
 import { columnsPerStep, toSequences } from "./sequences.ts";
 import { stratifiedKFold } from "./stratified_k_fold.ts";
-import { subset } from "./subset.ts";
 
 /** The two problems of the thesis. */
 export type ProblemKind = "sequence" | "majority";
@@ -86,7 +85,7 @@ const TEST_STREAM = 2;
  * - Standard split: the dataset's train and test sets as they are.
  * - Fold split: train and test are pooled (train first), split with
  *   {@linkcode stratifiedKFold}, and fold `fold` gives the two parts.
- * - "majority": composites are made with {@linkcode makeMajoritySet}
+ * - "majority": composites are made with {@linkcode makeMajoritySequences}
  *   *within each part separately* (train seeded with
  *   `deriveSeed(seed, 1)`, test with `deriveSeed(seed, 2)`; folds use
  *   `deriveSeed(seed, 0)`), so no item appears on both sides.
@@ -142,16 +141,7 @@ export function buildProblem(
         count: set.count,
       };
     }
-    const composites: MajoritySet = makeMajoritySet(
-      set,
-      deriveSeed(seed, stream),
-    );
-    return {
-      x: toSequences(composites, steps),
-      labels: composites.labels,
-      marks: composites.marks,
-      count: composites.count,
-    };
+    return makeMajoritySequences(set, deriveSeed(seed, stream), steps);
   };
   return {
     train: toPart(trainSet, TRAIN_STREAM),
@@ -183,27 +173,40 @@ function splitSets(
       `Cannot build problem: fold must be an integer in [0, ${folds}), found ${fold}`,
     );
   }
-  const pooled = concatSets(train, test);
-  const parts = stratifiedKFold(pooled.labels, {
+  const labels = new Uint8Array(train.count + test.count);
+  labels.set(train.labels);
+  labels.set(test.labels, train.count);
+  const parts = stratifiedKFold(labels, {
     k: folds,
     seed: deriveSeed(seed, FOLD_STREAM),
   });
   const { train: trainIndices, test: testIndices } = parts[fold]!;
-  return [subset(pooled, trainIndices), subset(pooled, testIndices)];
+  return [
+    takePooled(train, test, trainIndices),
+    takePooled(train, test, testIndices),
+  ];
 }
 
-function concatSets(a: ImageSet, b: ImageSet): ImageSet {
-  const images = new Float32Array(a.images.length + b.images.length);
-  images.set(a.images);
-  images.set(b.images, a.images.length);
-  const labels = new Uint8Array(a.count + b.count);
-  labels.set(a.labels);
-  labels.set(b.labels, a.count);
-  return {
-    images,
-    labels,
-    count: a.count + b.count,
-    height: a.height,
-    width: a.width,
-  };
+/**
+ * Copies the samples at `indices` of the pool train ++ test (index i below
+ * train.count is train's sample i, else test's sample i − train.count),
+ * without materialising the pool.
+ */
+function takePooled(
+  train: ImageSet,
+  test: ImageSet,
+  indices: Uint32Array,
+): ImageSet {
+  const { height, width } = train;
+  const pixels = height * width;
+  const images = new Float32Array(indices.length * pixels);
+  const labels = new Uint8Array(indices.length);
+  indices.forEach((index, i) => {
+    const [set, n] = index < train.count
+      ? [train, index]
+      : [test, index - train.count];
+    images.set(set.images.subarray(n * pixels, (n + 1) * pixels), i * pixels);
+    labels[i] = set.labels[n]!;
+  });
+  return { images, labels, count: indices.length, height, width };
 }

@@ -5,7 +5,8 @@ import {
   distinctImages,
   findImage,
 } from "./_testing.ts";
-import { makeMajoritySet } from "./majority.ts";
+import { makeMajoritySequences, makeMajoritySet } from "./majority.ts";
+import { toSequences } from "./sequences.ts";
 import { subset } from "./subset.ts";
 
 Deno.test("makeMajoritySet() labels the majority class and marks its blocks", () => {
@@ -111,4 +112,21 @@ Deno.test("makeMajoritySet() throws RangeError for a single-class set", () => {
     () => makeMajoritySet(distinctImages([1, 2], 2, 2), -1),
     RangeError,
   );
+});
+
+Deno.test("makeMajoritySequences() equals toSequences() of makeMajoritySet()", () => {
+  const set = distinctImages(cyclicLabels(25, 3), 3, 4);
+  const composites = makeMajoritySet(set, 8);
+  // Width 3·4 = 12: with T = 2 (c = 6) a step spans two items.
+  for (const steps of [1, 2, 3, 4, 6, 12]) {
+    const sequences = makeMajoritySequences(set, 8, steps);
+    assert.deepEqual(sequences.x, toSequences(composites, steps), `T=${steps}`);
+    assert.deepEqual(sequences.marks, composites.marks);
+    assert.deepEqual(sequences.labels, composites.labels);
+    assert.equal(sequences.count, 25);
+  }
+  assert.throws(() => makeMajoritySequences(set, 8, 5), {
+    name: "RangeError",
+    message: "Cannot cut images into steps: 5 steps do not divide width 12",
+  });
 });

@@ -33,7 +33,11 @@ export {
   type SequenceShape,
   toSequences,
 } from "./sequences.ts";
-export { makeMajoritySet } from "./majority.ts";
+export {
+  type MajoritySequences,
+  makeMajoritySequences,
+  makeMajoritySet,
+} from "./majority.ts";
 export {
   type Fold,
   stratifiedKFold,
