@@ -89,7 +89,8 @@ const TEST_STREAM = 2;
  *   *within each part separately* (train seeded with
  *   `deriveSeed(seed, 1)`, test with `deriveSeed(seed, 2)`; folds use
  *   `deriveSeed(seed, 0)`), so no item appears on both sides.
- * - Then every image is cut into T steps with {@linkcode toSequences}.
+ * - Every image is cut into T steps as {@linkcode toSequences} does
+ *   (majority composites are written in that layout directly).
  *
  * @param sets The dataset's standard train and test sets (same image size).
  * @param options Problem, steps, split and seed.
