@@ -1,0 +1,114 @@
+/**
+ * The z^B ("box") machinery shared by {@linkcode ZBox} and the mixed-domain
+ * concatenation rule: bound tensors, the three terms and the shared divide.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  divideStabilized,
+  type LinearLayer,
+  type Normalized,
+  type Term,
+} from "../core.ts";
+
+/** A bound: one number for every input, or a tensor of per-input bounds. */
+export type Bound = number | tf.Tensor;
+
+/**
+ * Checks a tensor bound's dtype and shape: `shape` (one bound per input,
+ * shared by the batch) or `[N, ...shape]` (per sample).
+ *
+ * @throws {TypeError} if the bound does not fit
+ */
+export function checkBoundShape(
+  rule: string,
+  layer: LinearLayer,
+  name: string,
+  bound: Bound,
+  shape: readonly number[],
+  batch: number,
+): void {
+  if (typeof bound === "number") return;
+  const ok = (s: readonly number[], want: readonly number[]) =>
+    s.length === want.length && s.every((d, i) => d === want[i]);
+  if (bound.dtype !== "float32") {
+    throw new TypeError(
+      `Cannot apply rule "${rule}" to layer "${layer.kind}": ${name} has dtype "${bound.dtype}", expected "float32"`,
+    );
+  }
+  if (!ok(bound.shape, shape) && !ok(bound.shape, [batch, ...shape])) {
+    throw new TypeError(
+      `Cannot apply rule "${rule}" to layer "${layer.kind}": ${name} has shape [${
+        bound.shape.join(", ")
+      }], expected [${shape.join(", ")}] or [${[batch, ...shape].join(", ")}]`,
+    );
+  }
+}
+
+/**
+ * Checks scalar bounds: finite with low < high.
+ *
+ * @throws {RangeError} if they are not
+ */
+export function checkScalarBounds(rule: string, low: Bound, high: Bound): void {
+  for (const [name, v] of [["low", low], ["high", high]] as const) {
+    if (typeof v === "number" && !Number.isFinite(v)) {
+      throw new RangeError(
+        `Cannot create rule "${rule}": ${name} must be finite, got ${v}`,
+      );
+    }
+  }
+  if (typeof low === "number" && typeof high === "number" && !(low < high)) {
+    throw new RangeError(
+      `Cannot create rule "${rule}": low must be below high, got low ${low} and high ${high}`,
+    );
+  }
+}
+
+/**
+ * A bound as a tensor of shape `[1, ...shape]` or `[N, ...shape]`. Call
+ * inside a `tidy`; caller owns the returned tensor.
+ */
+export function boundTensor(bound: Bound, shape: readonly number[]): tf.Tensor {
+  if (typeof bound === "number") return tf.fill([1, ...shape], bound);
+  return bound.rank === shape.length ? tf.expandDims(bound, 0) : bound;
+}
+
+/**
+ * The z^B terms `(x, V, +1), (l, w⁺, −1), (h, w⁻, −1)`: V is the weight of
+ * the plain term (W itself for ZBox; for the mixed rule W on the pixel rows
+ * and `α w⁺ − β w⁻` on the non-negative rows, whose bounds are 0).
+ */
+export function boxTerms(
+  input: tf.Tensor,
+  plain: tf.Tensor,
+  weight: tf.Tensor,
+  low: tf.Tensor,
+  high: tf.Tensor,
+): Term[] {
+  return [
+    { input, weight: plain, coefficient: 1 },
+    { input: low, weight: tf.relu(weight), coefficient: -1 },
+    { input: high, weight: tf.minimum(weight, 0), coefficient: -1 },
+  ];
+}
+
+/**
+ * The shared divide of the z^B terms: `s = R / (z_x − z_l − z_h + ε)`.
+ * On the rule's domain every term `x w − l w⁺ − h w⁻` is ≥ 0, so the
+ * denominator is ≥ 0 and the stabiliser is `+ε`.
+ */
+export function boxNormalize(
+  relevance: tf.Tensor,
+  outputs: tf.Tensor[],
+  stabilizer: number,
+): Normalized {
+  const [zx, zl, zh] = outputs as [tf.Tensor, tf.Tensor, tf.Tensor];
+  const { quotient, absorbed } = divideStabilized(
+    relevance,
+    tf.sub(tf.sub(zx, zl), zh),
+    stabilizer,
+  );
+  return { gradients: [quotient, quotient, quotient], absorbed };
+}
