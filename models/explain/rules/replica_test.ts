@@ -1,0 +1,205 @@
+import { initBackend } from "../../backend.ts";
+import {
+  replicaAlphaBeta,
+  replicaEpsilon,
+  replicaFlat,
+  type ReplicaResult,
+  replicaWSquare,
+  replicaZBox,
+} from "../_replica.ts";
+import { assertClose, assertNoLeak, values } from "../_testing.ts";
+import { applyRule, type Rule } from "../core.ts";
+import {
+  type CaseLayer,
+  type Domain,
+  type LayerCase,
+  makeCase,
+  PIXELS,
+} from "./_cases.ts";
+import {
+  AlphaBeta,
+  Epsilon,
+  Flat,
+  MixedDomain,
+  Norm,
+  WSquare,
+  ZBox,
+  ZPlus,
+} from "./mod.ts";
+
+interface Row {
+  name: string;
+  layers: CaseLayer[];
+  domain: Domain;
+  bias?: boolean;
+  /** Zero R where z_j nearly cancels (LRP-0 rows, see `makeCase`). */
+  conditioned?: boolean;
+  rule: (c: LayerCase) => Rule;
+  replica: (c: LayerCase) => ReplicaResult;
+}
+
+const pixelsOf = (c: LayerCase) =>
+  c.layer.kind === "dense" ? PIXELS.dense : PIXELS.conv;
+const CONVS: CaseLayer[] = ["conv3x3", "conv5x5", "conv2x3"];
+
+const ROWS: Row[] = [
+  {
+    name: "Epsilon(0) (LRP-0)",
+    layers: ["dense", ...CONVS],
+    domain: "real",
+    conditioned: true,
+    rule: () => Epsilon({ epsilon: 0 }),
+    replica: (c) => replicaEpsilon(c.replica, 0),
+  },
+  {
+    name: "Epsilon(0) (LRP-0) on pooled ReLU maps",
+    layers: ["pool"],
+    domain: "nonneg",
+    rule: () => Epsilon({ epsilon: 0 }),
+    replica: (c) => replicaEpsilon(c.replica, 0),
+  },
+  {
+    name: "Epsilon(0.1) with bias",
+    layers: ["dense", ...CONVS],
+    domain: "real",
+    bias: true,
+    rule: () => Epsilon({ epsilon: 0.1 }),
+    replica: (c) => replicaEpsilon(c.replica, 0.1),
+  },
+  {
+    name: "ZPlus",
+    layers: ["dense", ...CONVS],
+    domain: "nonneg",
+    rule: () => ZPlus(),
+    replica: (c) => replicaAlphaBeta(c.replica, 1, 0, 1e-9),
+  },
+  ...[[2, 1], [1.5, 0.5], [3, 2]].map(([alpha, beta]): Row => ({
+    name: `AlphaBeta(${alpha}, ${beta})`,
+    layers: ["dense", ...CONVS],
+    domain: "nonneg",
+    bias: true, // ignored by the rule, as in the thesis code
+    rule: () => AlphaBeta({ alpha: alpha!, beta: beta!, stabilizer: 1e-6 }),
+    replica: (c) => replicaAlphaBeta(c.replica, alpha!, beta!, 1e-6),
+  })),
+  {
+    name: "ZBox(-1, 1)",
+    layers: ["dense", ...CONVS],
+    domain: "pixels",
+    rule: () => ZBox({ low: -1, high: 1 }),
+    replica: (c) =>
+      replicaZBox(
+        c.replica,
+        c.lowValues.map(() => -1),
+        c.highValues.map(() => 1),
+        1e-9,
+      ),
+  },
+  {
+    name: "ZBox with per-input bounds",
+    layers: ["dense", ...CONVS],
+    domain: "box",
+    rule: (c) => ZBox({ low: c.low!, high: c.high!, stabilizer: 1e-6 }),
+    replica: (c) => replicaZBox(c.replica, c.lowValues, c.highValues, 1e-6),
+  },
+  {
+    name: "WSquare",
+    layers: ["dense", ...CONVS],
+    domain: "real",
+    rule: () => WSquare(),
+    replica: (c) => replicaWSquare(c.replica, 1e-9),
+  },
+  {
+    name: "Flat",
+    layers: ["dense", ...CONVS],
+    domain: "real",
+    rule: () => Flat(),
+    replica: (c) => replicaFlat(c.replica, 1e-9),
+  },
+  ...[[1, 0], [2, 1], [1.5, 0.5]].map(([alpha, beta]): Row => ({
+    name: `MixedDomain(alpha ${alpha}, beta ${beta})`,
+    layers: ["dense", ...CONVS],
+    domain: "mixed",
+    rule: (c) =>
+      MixedDomain({ pixels: pixelsOf(c), alpha: alpha!, beta: beta! }),
+    replica: (c) =>
+      replicaZBox(c.replica, c.lowValues, c.highValues, 1e-9, {
+        pixel: c.isPixel,
+        alpha: alpha!,
+        beta: beta!,
+      }),
+  })),
+  {
+    name: "MixedDomain with pixel-part bound tensors",
+    layers: ["dense", "conv3x3"],
+    domain: "mixed",
+    rule: (c) =>
+      MixedDomain({
+        pixels: pixelsOf(c),
+        low: c.pixelLow!,
+        high: c.pixelHigh!,
+        alpha: 2,
+        beta: 1,
+      }),
+    replica: (c) =>
+      replicaZBox(c.replica, c.lowValues, c.highValues, 1e-9, {
+        pixel: c.isPixel,
+        alpha: 2,
+        beta: 1,
+      }),
+  },
+  {
+    name: "Norm",
+    layers: ["pool", "pool1", "dense", "conv3x3"],
+    domain: "nonneg",
+    rule: () => Norm(),
+    replica: (c) => replicaEpsilon({ ...c.replica, bias: undefined }, 1e-9),
+  },
+  {
+    name: "Epsilon(0.01) on pooled ReLU maps",
+    layers: ["pool"],
+    domain: "nonneg",
+    rule: () => Epsilon({ epsilon: 0.01 }),
+    replica: (c) => replicaEpsilon(c.replica, 0.01),
+  },
+];
+
+Deno.test("applyRule() matches the plain-loop replica for every rule and layer kind", async (t) => {
+  await initBackend("wasm");
+  let seed = 100;
+  for (const row of ROWS) {
+    for (const layer of row.layers) {
+      const caseSeed = seed++;
+      await t.step(`${row.name} on ${layer}`, async () => {
+        const c = makeCase(layer, row.domain, caseSeed, {
+          bias: row.bias ?? false,
+          conditioned: row.conditioned ?? false,
+        });
+        try {
+          await assertNoLeak(async () => {
+            const out = applyRule(row.rule(c), c.layer, c);
+            try {
+              const want = row.replica(c);
+              assertClose(
+                await values(out.relevance),
+                want.relevance,
+                1e-4,
+                "relevance",
+              );
+              assertClose(
+                await values(out.absorbed),
+                want.absorbed,
+                1e-4,
+                "absorbed",
+              );
+            } finally {
+              out.relevance.dispose();
+              out.absorbed.dispose();
+            }
+          });
+        } finally {
+          c.dispose();
+        }
+      });
+    }
+  }
+});
