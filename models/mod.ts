@@ -11,3 +11,5 @@ export {
   initBackend,
   type InitBackendOptions,
 } from "./backend.ts";
+export * from "./data/mod.ts";
+export * from "./metrics/mod.ts";

@@ -13,7 +13,7 @@
 export type NegativeRelevance = "clip" | "keep";
 
 /** Geometry of one explained sequence: T steps of rows × columns pixels. */
-export interface SequenceShape {
+export interface StepLayout {
   /** Number of time steps T. */
   steps: number;
   /** Pixel values per step (rows × columns). */
@@ -29,7 +29,7 @@ export interface SequenceShape {
 export function stepRelevance(
   relevance: Float32Array,
   count: number,
-  shape: SequenceShape,
+  shape: StepLayout,
   negative: NegativeRelevance = "keep",
 ): Float64Array {
   const { steps, stepSize } = shape;

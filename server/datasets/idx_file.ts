@@ -10,7 +10,7 @@ import {
   type IdxArray,
   IdxFormatError,
   parseIdx,
-} from "../../models/data/mod.ts";
+} from "../../models/mod.ts";
 
 const gunzipAsync = promisify(gunzip);
 

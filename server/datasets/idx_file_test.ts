@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { encodeIdx, IdxFormatError } from "../../models/data/mod.ts";
+import { encodeIdx, IdxFormatError } from "../../models/mod.ts";
 import { readIdxFile } from "./idx_file.ts";
 
 const LABELS = encodeIdx({

@@ -9,7 +9,7 @@ import {
   IdxFormatError,
   type ImageSet,
   imageSetFromIdx,
-} from "../../models/data/mod.ts";
+} from "../../models/mod.ts";
 import { DatasetNotFoundError } from "./dataset_not_found_error.ts";
 import { EMBEDDED_MNIST_SOURCE, loadEmbeddedMnist } from "./embedded_mnist.ts";
 import { readIdxFile } from "./idx_file.ts";

@@ -4,7 +4,7 @@ import {
   encodeIdx,
   IdxFormatError,
   type ImageSet,
-} from "../../models/data/mod.ts";
+} from "../../models/mod.ts";
 import { writeIdxDataset } from "./_testing.ts";
 import { DatasetNotFoundError } from "./dataset_not_found_error.ts";
 import { EMBEDDED_MNIST_SOURCE } from "./embedded_mnist.ts";
