@@ -1,0 +1,368 @@
+/**
+ * The one interpreter of {@linkcode ArchitectureGraph}s, used by training,
+ * prediction and tracing. It is long because it is one state machine over
+ * three phases; each phase is a short function.
+ *
+ * 1. **Static phase.** Layers that depend on `x` only (input layers, the conv
+ *    front end without literal connections) run once over all T·N slices,
+ *    time-major.
+ * 2. **Static contributions.** A layer that mixes static and recurrent inputs
+ *    (e.g. `hidden` = W·[in1; recur_prev], the LSTM's [in1; h_prev]·K) gets
+ *    the static inputs' part plus its bias in one batched matmul or conv;
+ *    each step then adds only its recurrent part.
+ * 3. **Step loop and head.** Recurrent layers run per step, states are handed
+ *    on, and the head reads the last step.
+ *
+ * Dropout masks are drawn per (site, step), so batching does not change them.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  type ArchitectureGraph,
+  type Layer,
+  layerOutputs,
+  staticActivations,
+} from "./graph.ts";
+import { DropoutSampler } from "./dropout.ts";
+import { denseContribution } from "./layers/dense.ts";
+import { convContribution } from "./layers/conv2d.ts";
+import { scaledAvgPool } from "./layers/pool.ts";
+import { reluLstmCell } from "./layers/relu_lstm_cell.ts";
+import { takeStep } from "./_take_step.ts";
+
+/** What the executor needs from a model. */
+export interface ExecutorModel {
+  readonly graph: ArchitectureGraph;
+  readonly parameters: ReadonlyMap<string, tf.Variable>;
+}
+
+/** Options of {@linkcode execute}. */
+export interface ExecuteOptions {
+  training: boolean;
+  seed: number;
+  relu: (z: tf.Tensor) => tf.Tensor;
+  sigmoid: (z: tf.Tensor) => tf.Tensor;
+  /** Keep every activation of every step. */
+  record: boolean;
+  /** Whether the gradient with respect to `x` is needed. */
+  inputGradient: boolean;
+}
+
+/** Activations by name. */
+export type Activations = Map<string, tf.Tensor>;
+
+/** The executor's result. */
+export interface ExecuteResult {
+  logits: tf.Tensor2D;
+  /** Per-step activations (only when recording). */
+  steps: Activations[];
+  /** Head activations (only when recording). */
+  head: Activations;
+}
+
+interface Prepared {
+  /** Kernel slice per input (rows for dense/LSTM, input channels for conv). */
+  kernels: tf.Tensor[];
+  /** Effective bias, or undefined when the layer has none. */
+  bias?: tf.Tensor;
+}
+
+interface Context {
+  graph: ArchitectureGraph;
+  options: ExecuteOptions;
+  prepared: Map<string, Prepared>;
+  sampler?: DropoutSampler;
+  batch: number;
+  steps: number;
+  statics: Set<string>;
+}
+
+function prepareLayer(
+  layer: Layer,
+  graph: ArchitectureGraph,
+  params: ReadonlyMap<string, tf.Variable>,
+): Prepared | undefined {
+  if (
+    layer.kind !== "dense" && layer.kind !== "conv" && layer.kind !== "lstm"
+  ) return undefined;
+  const kernel = params.get(`${layer.name}.kernel`)!;
+  const sizes = layer.inputs.map((i) => {
+    const shape = graph.shapes[i.from]!;
+    return layer.kind === "conv"
+      ? shape.at(-1)!
+      : shape.reduce((a, d) => a * d, 1);
+  });
+  const axis = layer.kind === "conv" ? 2 : 0;
+  const kernels = sizes.length === 1 ? [kernel] : tf.split(kernel, sizes, axis);
+  let bias: tf.Tensor | undefined;
+  if (layer.kind === "lstm") {
+    const gate = params.get(`${layer.name}.gate_bias`)!;
+    const cand = params.get(`${layer.name}.candidate_bias`);
+    bias = tf.concat([
+      gate,
+      cand ? tf.neg(tf.softplus(cand)) : tf.zeros([layer.units]),
+    ]);
+  } else {
+    const b = params.get(`${layer.name}.bias`);
+    if (b !== undefined) bias = tf.neg(tf.softplus(b));
+  }
+  return bias === undefined ? { kernels } : { kernels, bias };
+}
+
+function contribution(
+  layer: Layer,
+  input: tf.Tensor,
+  kernel: tf.Tensor,
+  inputGradient: boolean,
+): tf.Tensor {
+  return layer.kind === "conv"
+    ? convContribution(input as tf.Tensor4D, kernel as tf.Tensor4D, {
+      inputGradient,
+    })
+    : denseContribution(input, kernel as tf.Tensor2D, { inputGradient });
+}
+
+function read(env: Activations, name: string): tf.Tensor {
+  const t = env.get(name);
+  if (t === undefined) {
+    throw new Error(`Cannot run graph: activation "${name}" is missing`);
+  }
+  return t;
+}
+
+/** Sums the contributions of the inputs that pass `use`, plus the bias. */
+function linearPart(
+  ctx: Context,
+  layer: Layer & { inputs: readonly { from: string; dropout?: string }[] },
+  env: Activations,
+  use: (from: string) => boolean,
+  at: { step: number } | { steps: number },
+  withBias: boolean,
+): tf.Tensor | undefined {
+  const prep = ctx.prepared.get(layer.name)!;
+  let sum: tf.Tensor | undefined;
+  layer.inputs.forEach((input, k) => {
+    if (!use(input.from)) return;
+    let value = read(env, input.from);
+    if (input.dropout !== undefined && ctx.sampler) {
+      value = ctx.sampler.apply(input.dropout, value, at);
+    }
+    const inputGradient = ctx.options.inputGradient ||
+      (input.from !== "x" && input.from !== "x_image");
+    const part = contribution(layer, value, prep.kernels[k]!, inputGradient);
+    sum = sum === undefined ? part : tf.add(sum, part);
+  });
+  if (withBias && prep.bias !== undefined) {
+    sum = sum === undefined ? undefined : tf.add(sum, prep.bias);
+  }
+  return sum;
+}
+
+function finish(
+  ctx: Context,
+  layer: Layer,
+  z: tf.Tensor,
+  at: { step: number } | { steps: number },
+): tf.Tensor {
+  const act = "activation" in layer && layer.activation === "relu"
+    ? ctx.options.relu(z)
+    : z;
+  if (layer.kind === "dense" && layer.dropout !== undefined && ctx.sampler) {
+    return ctx.sampler.apply(layer.dropout, act, at);
+  }
+  return act;
+}
+
+function zeros(ctx: Context, name: string): tf.Tensor {
+  return tf.zeros([ctx.batch, ...ctx.graph.shapes[name]!]);
+}
+
+/**
+ * Runs one layer. `pre` is the precomputed static part (with bias) or
+ * undefined; `zeroStates` names states known to be zero (step 0), whose
+ * contributions are skipped.
+ */
+function runLayer(
+  ctx: Context,
+  layer: Layer,
+  env: Activations,
+  at: { step: number } | { steps: number },
+  pre: tf.Tensor | undefined,
+  zeroStates: ReadonlySet<string>,
+): void {
+  const rows = "steps" in at ? ctx.batch * at.steps : ctx.batch;
+  switch (layer.kind) {
+    case "reshape":
+      env.set(
+        layer.output,
+        tf.reshape(read(env, layer.input), [rows, ...layer.shape]),
+      );
+      return;
+    case "pool":
+      env.set(
+        layer.output,
+        scaledAvgPool(read(env, layer.input) as tf.Tensor4D),
+      );
+      return;
+    default:
+      break;
+  }
+  const dynamic = (from: string) =>
+    (pre === undefined || !ctx.statics.has(from)) && !zeroStates.has(from);
+  let z = linearPart(ctx, layer, env, dynamic, at, false);
+  if (pre !== undefined) z = z === undefined ? pre : tf.add(pre, z);
+  const bias = ctx.prepared.get(layer.name)!.bias;
+  if (pre === undefined && bias !== undefined) {
+    z = z === undefined ? undefined : tf.add(z, bias);
+  }
+  if (z === undefined) {
+    // Every input was a zero state: only the bias remains.
+    const base = layer.kind === "lstm"
+      ? tf.zeros([rows, 4 * layer.units])
+      : zeros(ctx, layer.output);
+    z = bias === undefined ? base : tf.add(base, bias);
+  }
+  if (layer.kind !== "lstm") {
+    env.set(layer.output, finish(ctx, layer, z, at));
+    return;
+  }
+  const cPrev = zeroStates.has(layer.cellInput)
+    ? null
+    : read(env, layer.cellInput) as tf.Tensor2D;
+  const sampler = ctx.sampler;
+  const gateDropout = layer.gateDropout;
+  const step = reluLstmCell(z as tf.Tensor2D, cPrev, {
+    relu: ctx.options.relu,
+    sigmoid: ctx.options.sigmoid,
+    ...(sampler && gateDropout
+      ? {
+        dropGate: (gate, v) =>
+          sampler.apply(gateDropout[gate], v, at) as tf.Tensor2D,
+      }
+      : {}),
+  });
+  const h = layer.dropout !== undefined && sampler
+    ? sampler.apply(layer.dropout, step.h, at)
+    : step.h;
+  for (const part of ["i", "f", "o", "g", "c"] as const) {
+    env.set(layer.outputs[part], step[part]);
+  }
+  env.set(layer.outputs.h, h);
+}
+
+function splitSteps(t: tf.Tensor, steps: number): tf.Tensor[] {
+  return Array.from({ length: steps }, (_, s) => takeStep(t, s, steps));
+}
+
+/**
+ * Runs the graph on x [N, T, rows·columns]. Call inside `tf.tidy` (or dispose
+ * what it returns): it creates intermediate tensors freely.
+ */
+export function execute(
+  model: ExecutorModel,
+  x: tf.Tensor3D,
+  options: ExecuteOptions,
+): ExecuteResult {
+  const { graph } = model;
+  const [batch, steps] = x.shape;
+  const ctx: Context = {
+    graph,
+    options,
+    prepared: new Map(),
+    batch,
+    steps,
+    statics: staticActivations(graph),
+  };
+  if (options.training && graph.dropoutSites.length > 0) {
+    ctx.sampler = new DropoutSampler(graph.dropoutSites, {
+      keepProb: graph.spec.keepProb,
+      seed: options.seed,
+    });
+  }
+  for (const layer of [...graph.stepLayers, ...graph.headLayers]) {
+    const prep = prepareLayer(layer, graph, model.parameters);
+    if (prep) ctx.prepared.set(layer.name, prep);
+  }
+  const all = { steps } as const;
+  // Phase 1: static layers over all steps at once, time-major.
+  const flatX = tf.reshape(tf.transpose(x, [1, 0, 2]), [
+    steps * batch,
+    x.shape[2],
+  ]);
+  const batched: Activations = new Map([["x", flatX]]);
+  const dynamicLayers: Layer[] = [];
+  for (const layer of graph.stepLayers) {
+    if (layerOutputs(layer).every((o) => ctx.statics.has(o))) {
+      runLayer(ctx, layer, batched, all, undefined, new Set());
+    } else {
+      dynamicLayers.push(layer);
+    }
+  }
+  // Phase 2: static contributions of mixed layers, split per step.
+  const pre = new Map<string, tf.Tensor[]>();
+  for (const layer of dynamicLayers) {
+    if (layer.kind === "pool" || layer.kind === "reshape") continue;
+    const part = linearPart(
+      ctx,
+      layer,
+      batched,
+      (f) => ctx.statics.has(f),
+      all,
+      true,
+    );
+    if (part !== undefined) pre.set(layer.name, splitSteps(part, steps));
+  }
+  // Phase 3: the step loop.
+  const recorded: Activations[] = [];
+  const staticSteps = options.record
+    ? [...batched].map(([name, t]) => [name, splitSteps(t, steps)] as const)
+    : [];
+  let env: Activations = new Map();
+  for (let t = 0; t < steps; t++) {
+    const next: Activations = new Map();
+    const zeroStates = new Set<string>();
+    for (const state of graph.states) {
+      if (t === 0) {
+        zeroStates.add(state.name);
+        if (options.record) next.set(state.name, zeros(ctx, state.name));
+      } else {
+        next.set(state.name, read(env, state.source));
+      }
+    }
+    for (const [name, parts] of staticSteps) next.set(name, parts[t]!);
+    for (const layer of dynamicLayers) {
+      runLayer(
+        ctx,
+        layer,
+        next,
+        { step: t },
+        pre.get(layer.name)?.[t],
+        zeroStates,
+      );
+    }
+    env = next;
+    if (options.record) recorded.push(next);
+  }
+  // Head: reads the last step.
+  const head: Activations = new Map(env);
+  for (const layer of graph.headLayers) {
+    for (const { from } of layer.inputs) {
+      const t = batched.get(from);
+      if (!head.has(from) && t !== undefined) {
+        head.set(from, takeStep(t, steps - 1, steps));
+      }
+    }
+  }
+  for (const layer of graph.headLayers) {
+    runLayer(ctx, layer, head, { step: steps }, undefined, new Set());
+  }
+  const logits = read(head, "logits") as tf.Tensor2D;
+  const headOnly: Activations = new Map();
+  if (options.record) {
+    for (const layer of graph.headLayers) {
+      headOnly.set(layer.output, read(head, layer.output));
+    }
+  }
+  return { logits, steps: recorded, head: headOnly };
+}
