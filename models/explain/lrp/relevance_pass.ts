@@ -1,0 +1,313 @@
+/**
+ * The one relevance engine: LRP and deep Taylor through time for every
+ * architecture, as the thesis code's `lrp()` does (thesis-code §3.4), but
+ * driven by the graph instead of written per architecture.
+ *
+ * 1. Trace the batch (every activation of every step), read the logits and
+ *    resolve each sample's target; the start relevance is
+ *    relu(target logit), one-hot (thesis-code §3.1).
+ * 2. Walk the head backwards; what reaches step activations goes to step
+ *    T − 1.
+ * 3. For t = T − 1 … 0, walk the step's layers backwards, applying the
+ *    composite's rule per layer. What reaches a state input (`recur_prev`,
+ *    `h_prev`, `c_prev`, `conv1_prev`, `conv2_prev`) is handed to its source
+ *    activation at step t − 1; what reaches `x` is the step's pixel
+ *    relevance, handed to `onStep` at once. At t = 0 the state inputs are
+ *    the zero initial states: what reaches them is the initial-state
+ *    relevance.
+ *
+ * Every rule reports what it absorbs, so each sample's bookkeeping
+ * start = input + absorbed + initial state + residual is measured, never
+ * derived from a difference.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  disposeTrace,
+  type LayerWeights,
+  type ModelTrace,
+  type RnnModel,
+} from "../../arch/rnn_model.ts";
+import type { Composite } from "../composites.ts";
+import {
+  argmax,
+  type ExplainInput,
+  type ExplanationSummary,
+  resolveTargets,
+  type StepRelevance,
+  type Target,
+  yieldIfDue,
+} from "../explanation.ts";
+import {
+  type ActivationMap,
+  addRelevance,
+  layerRelevance,
+  type RelevanceMap,
+} from "./layer_relevance.ts";
+import { createPassPlan, type LayerOp, type PassPlan } from "./pass_plan.ts";
+
+/** Options of {@linkcode relevancePass}. */
+export interface RelevancePassOptions {
+  /**
+   * The explained class of each sample.
+   * @default { kind: "true_label" }
+   */
+  readonly target?: Target;
+  /** Checked between time steps; an abort rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** Receives each step's pixel relevance as soon as it exists, T − 1 down to 0. */
+  readonly onStep?: (step: StepRelevance) => void;
+}
+
+/** What {@linkcode relevancePass} returns: plain data only. */
+export interface RelevancePassResult {
+  /** [count, T, rows · columns]. */
+  readonly relevance: Float32Array;
+  /** One per sample. */
+  readonly summaries: readonly ExplanationSummary[];
+}
+
+const CLASSES = 10;
+
+function readWeights(
+  model: RnnModel,
+  plan: PassPlan,
+  into: Map<string, LayerWeights>,
+): void {
+  for (const op of [...plan.steps, ...plan.head]) {
+    if (op.kind === "dense" || op.kind === "conv" || op.kind === "lstm") {
+      into.set(op.layer.name, model.layerWeights(op.layer.name));
+    }
+  }
+}
+
+function disposeWeights(weights: ReadonlyMap<string, LayerWeights>): void {
+  for (const w of weights.values()) {
+    tf.dispose([w.kernel, w.bias, ...w.inputKernels.map((k) => k.kernel)]);
+    for (const g of Object.values(w.gates ?? {})) {
+      tf.dispose([g.kernel, g.bias]);
+    }
+  }
+}
+
+/** Runs `ops` backwards over `rel`; returns the summed absorbed relevance [N]. */
+function walkBack(
+  plan: PassPlan,
+  ops: readonly LayerOp[],
+  acts: ActivationMap,
+  weights: ReadonlyMap<string, LayerWeights>,
+  rel: RelevanceMap,
+  batch: number,
+): tf.Tensor1D {
+  let absorbed: tf.Tensor1D = tf.zeros([batch]);
+  for (let k = ops.length - 1; k >= 0; k--) {
+    const a = layerRelevance(plan.graph, ops[k]!, acts, weights, rel);
+    if (a !== undefined) absorbed = tf.add(absorbed, a);
+  }
+  return absorbed;
+}
+
+/** The head: start relevance → relevance of step T − 1's activations. */
+function headPass(
+  plan: PassPlan,
+  trace: ModelTrace,
+  weights: ReadonlyMap<string, LayerWeights>,
+  targets: Int32Array,
+): { incoming: RelevanceMap; absorbed: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const batch = targets.length;
+    const last = trace.steps[trace.steps.length - 1]!;
+    const acts: ActivationMap = { ...last, ...trace.head };
+    const oneHot = tf.oneHot(tf.tensor1d(targets, "int32"), CLASSES);
+    const rel: RelevanceMap = {
+      logits: tf.mul(tf.relu(trace.logits), oneHot),
+    };
+    const absorbed = walkBack(plan, plan.head, acts, weights, rel, batch);
+    for (const layer of plan.graph.headLayers) {
+      if (rel[layer.output] !== undefined) {
+        throw new Error(
+          `Cannot propagate relevance: head activation "${layer.output}" kept relevance`,
+        );
+      }
+    }
+    return { incoming: rel, absorbed };
+  });
+}
+
+/** One step: incoming relevance → pixels, states for step t − 1, absorbed. */
+function stepPass(
+  plan: PassPlan,
+  acts: ActivationMap,
+  weights: ReadonlyMap<string, LayerWeights>,
+  incoming: RelevanceMap,
+  batch: number,
+): { carry: RelevanceMap; pixels: tf.Tensor; absorbed: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const rel: RelevanceMap = {};
+    for (const [name, r] of Object.entries(incoming)) {
+      addRelevance(rel, name, r);
+    }
+    const absorbed = walkBack(plan, plan.steps, acts, weights, rel, batch);
+    const carry: RelevanceMap = {};
+    for (const state of plan.graph.states) {
+      const r = rel[state.name];
+      if (r !== undefined) carry[state.source] = r;
+      delete rel[state.name];
+    }
+    const pixels = rel.x ?? tf.zerosLike(acts.x!);
+    delete rel.x;
+    const left = Object.keys(rel);
+    if (left.length > 0) {
+      throw new Error(
+        `Cannot propagate relevance: activation "${left[0]}" kept relevance`,
+      );
+    }
+    return { carry, pixels, absorbed };
+  });
+}
+
+function sumsOf(values: Float32Array, count: number): Float64Array {
+  const size = values.length / count;
+  const sums = new Float64Array(count);
+  for (let n = 0; n < count; n++) {
+    let s = 0;
+    for (let i = n * size; i < (n + 1) * size; i++) s += values[i]!;
+    sums[n] = s;
+  }
+  return sums;
+}
+
+/**
+ * Explains a batch of sequences with a composite: one batched relevance
+ * pass through time (not one pass per sample).
+ *
+ * @param model the network
+ * @param input [count, T, rows · columns] and labels (for the true-label target)
+ * @param composite the rule assignment (see `../composites.ts`)
+ * @param options target, abort signal and per-step callback
+ * @returns relevance [count, T, rows · columns] and one summary per sample
+ * @throws {PreconditionError} if the composite has no rule for a layer of the
+ *   architecture, or the target is the true label and no labels were given
+ * @throws {OutOfRangeError} if an explicit target class is past the last class
+ * @throws {RangeError} if x does not hold count × T × rows · columns values
+ * @throws the signal's reason when aborted between steps; nothing leaks
+ */
+export async function relevancePass(
+  model: RnnModel,
+  input: ExplainInput,
+  composite: Composite,
+  options: RelevancePassOptions = {},
+): Promise<RelevancePassResult> {
+  const plan = createPassPlan(model.graph, composite);
+  const { steps, rows, columns } = model.spec;
+  const size = rows * columns;
+  const count = input.count;
+  if (
+    !Number.isInteger(count) || count < 1 ||
+    input.x.length !== count * steps * size
+  ) {
+    throw new RangeError(
+      `Cannot explain input: x has ${input.x.length} values for count ${count}, expected count × ${steps} × ${size}`,
+    );
+  }
+  options.signal?.throwIfAborted();
+  const relevance = new Float32Array(count * steps * size);
+  const absorbed = new Float64Array(count);
+  const weights = new Map<string, LayerWeights>();
+  // Tensors between creation and read-out, disposed on every path.
+  let pending: tf.Tensor[] = [];
+  const read = async (t: tf.Tensor): Promise<Float32Array> => {
+    const values = await t.data() as Float32Array;
+    t.dispose();
+    return values;
+  };
+  let trace: ModelTrace | undefined;
+  let carry: RelevanceMap = {};
+  const x = tf.tensor3d(input.x, [count, steps, size]);
+  try {
+    trace = model.trace(x);
+    readWeights(model, plan, weights);
+    const logits = await trace.logits.data() as Float32Array;
+    const targets = resolveTargets(
+      logits,
+      count,
+      options.target ?? { kind: "true_label" },
+      input.labels,
+    );
+    const head = headPass(plan, trace, weights, targets);
+    carry = head.incoming;
+    pending = [head.absorbed];
+    addInto(absorbed, await read(head.absorbed));
+    let since = performance.now();
+    for (let t = steps - 1; t >= 0; t--) {
+      if (t < steps - 1) since = await yieldIfDue(since, options.signal);
+      const out = stepPass(plan, trace.steps[t]!, weights, carry, count);
+      tf.dispose(Object.values(carry));
+      carry = out.carry;
+      pending = [out.pixels, out.absorbed];
+      const pixels = await read(out.pixels);
+      addInto(absorbed, await read(out.absorbed));
+      for (let n = 0; n < count; n++) {
+        relevance.set(
+          pixels.subarray(n * size, (n + 1) * size),
+          (n * steps + t) * size,
+        );
+      }
+      options.onStep?.({
+        step: t,
+        relevance: Float32Array.from(pixels),
+        sums: sumsOf(pixels, count),
+      });
+    }
+    // What reached the zero states of step 0.
+    const initial = new Float64Array(count);
+    for (const r of Object.values(carry)) {
+      const flat = tf.tidy(() => tf.sum(tf.reshape(r, [count, -1]), 1));
+      pending = [flat];
+      addInto(initial, await read(flat));
+    }
+    return {
+      relevance,
+      summaries: summarize(logits, targets, relevance, absorbed, initial),
+    };
+  } finally {
+    x.dispose();
+    if (trace !== undefined) disposeTrace(trace);
+    disposeWeights(weights);
+    tf.dispose(Object.values(carry));
+    tf.dispose(pending);
+  }
+}
+
+function addInto(sum: Float64Array, values: Float32Array): void {
+  for (let n = 0; n < sum.length; n++) sum[n] += values[n]!;
+}
+
+function summarize(
+  logits: Float32Array,
+  targets: Int32Array,
+  relevance: Float32Array,
+  absorbed: Float64Array,
+  initial: Float64Array,
+): ExplanationSummary[] {
+  const inputs = sumsOf(relevance, targets.length);
+  return Array.from(targets, (target, n) => {
+    const targetLogit = logits[n * CLASSES + target]!;
+    const startRelevance = Math.max(0, targetLogit);
+    const inputRelevance = inputs[n]!;
+    const absorbedRelevance = absorbed[n]!;
+    const initialStateRelevance = initial[n]!;
+    return {
+      predictedClass: argmax(logits, n * CLASSES, CLASSES),
+      targetClass: target,
+      targetLogit,
+      startRelevance,
+      inputRelevance,
+      absorbedRelevance,
+      initialStateRelevance,
+      residual: startRelevance -
+        (inputRelevance + absorbedRelevance + initialStateRelevance),
+    };
+  });
+}
