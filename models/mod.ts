@@ -13,3 +13,5 @@ export {
 } from "./backend.ts";
 export * from "./data/mod.ts";
 export * from "./metrics/mod.ts";
+export * from "./arch/mod.ts";
+export * from "./checkpoint/mod.ts";
