@@ -93,9 +93,13 @@ export function targetLogits(
   targets: ArrayLike<number>,
 ): Float64Array {
   const { steps, rows, columns } = model.spec;
-  const logits = tf.tidy(() =>
-    model.forward(tf.tensor3d(x, [count, steps, rows * columns])).dataSync()
+  // tidy returns the tensor, not its data: tidy walks every element of a
+  // returned typed array looking for tensors.
+  const out = tf.tidy(() =>
+    model.forward(tf.tensor3d(x, [count, steps, rows * columns]))
   );
+  const logits = out.dataSync();
+  out.dispose();
   return Float64Array.from(
     { length: count },
     (_, n) => logits[n * NUM_CLASSES + targets[n]!]!,
@@ -110,16 +114,18 @@ export function plainGradient(
   targets: ArrayLike<number>,
 ): Float32Array {
   const { steps, rows, columns } = model.spec;
-  return tf.tidy(() => {
+  const grad = tf.tidy(() => {
     const mask = tf.oneHot(
       tf.tensor1d(Array.from(targets), "int32"),
       NUM_CLASSES,
     );
     const f = (z: tf.Tensor) =>
       tf.sum(tf.mul(model.forward(z as tf.Tensor3D), mask));
-    return tf.grad(f)(tf.tensor3d(x, [count, steps, rows * columns]))
-      .dataSync() as Float32Array;
+    return tf.grad(f)(tf.tensor3d(x, [count, steps, rows * columns]));
   });
+  const values = grad.dataSync() as Float32Array;
+  grad.dispose();
+  return values;
 }
 
 /**
