@@ -18,19 +18,17 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../models/mod.ts";
 import {
   type Architecture,
   createModel,
   createSpec,
-  type RnnModel,
-} from "../models/arch/mod.ts";
-import {
   explain,
+  initBackend,
   type MethodName,
   type MethodParams,
-} from "../models/explain/mod.ts";
-import { predict } from "../models/training/mod.ts";
+  predict,
+  type RnnModel,
+} from "../models/mod.ts";
 
 /** One benchmarked method with its parameters. */
 interface Case {
