@@ -8,7 +8,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LayerWeights } from "../../arch/rnn_model.ts";
 import type { ArchitectureGraph } from "../../arch/graph.ts";
-import { applyRule, CONV2D, DENSE, lstmCellRelevance } from "../rules/mod.ts";
+import { applyRule, lstmCellRelevance } from "../rules/mod.ts";
+import { FAST_CONV2D, FAST_DENSE } from "./_linear_maps.ts";
 import type { InputPart, LayerOp } from "./pass_plan.ts";
 
 /** Relevance by activation name, [N, ...shape] each. */
@@ -139,7 +140,7 @@ export function layerRelevance(
     case "conv": {
       const conv = op.kind === "conv";
       const w = weightsOf(weights, op.layer.name);
-      const r = applyRule(op.rule, conv ? CONV2D : DENSE, {
+      const r = applyRule(op.rule, conv ? FAST_CONV2D : FAST_DENSE, {
         input: concatenate(acts, op.inputs, conv),
         weight: w.kernel,
         bias: w.bias,
@@ -183,7 +184,7 @@ function lstmRelevance(
       `Cannot propagate relevance: layer "${op.layer.name}" has no candidate weights`,
     );
   }
-  const r = applyRule(op.candidate, DENSE, {
+  const r = applyRule(op.candidate, FAST_DENSE, {
     input: concatenate(acts, op.inputs, false),
     weight: candidate.kernel,
     bias: candidate.bias,

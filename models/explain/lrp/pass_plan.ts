@@ -16,12 +16,8 @@ import type {
   ReshapeLayer,
 } from "../../arch/graph.ts";
 import type { Composite, LayerSlot, SlotInput } from "../composites.ts";
-import {
-  createAvgPool,
-  type LinearLayer,
-  type LstmCellOptions,
-  type Rule,
-} from "../rules/mod.ts";
+import type { LinearLayer, LstmCellOptions, Rule } from "../rules/mod.ts";
+import { createFastAvgPool } from "./_linear_maps.ts";
 import {
   type ActivationDomain,
   activationDomains,
@@ -156,7 +152,7 @@ function opOf(
         kind: "pool",
         layer,
         rule: composite.ruleFor(slot),
-        map: createAvgPool({ scale: layer.scale }),
+        map: createFastAvgPool(layer.scale),
       };
     }
     case "dense": {
