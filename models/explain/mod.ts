@@ -64,8 +64,10 @@ export {
 } from "./composites.ts";
 export {
   deepTaylor,
+  DEFAULT_RELEVANCE_BATCH,
   lrpAlphaBeta,
   lrpEpsilon,
+  type RelevanceOptions,
   relevancePass,
   type RelevancePassOptions,
   type RelevancePassResult,

@@ -20,11 +20,7 @@ export {
   type ReshapeOp,
 } from "./pass_plan.ts";
 export {
-  type ActivationMap,
-  layerRelevance,
-  type RelevanceMap,
-} from "./layer_relevance.ts";
-export {
+  DEFAULT_RELEVANCE_BATCH,
   relevancePass,
   type RelevancePassOptions,
   type RelevancePassResult,
@@ -34,4 +30,5 @@ export {
   deepTaylor,
   lrpAlphaBeta,
   lrpEpsilon,
+  type RelevanceOptions,
 } from "./relevance_attributors.ts";

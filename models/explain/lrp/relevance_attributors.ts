@@ -19,6 +19,15 @@ import type {
 } from "../explanation.ts";
 import { relevancePass } from "./relevance_pass.ts";
 
+/** {@linkcode ExplainOptions} plus the chunk size of the relevance pass. */
+export interface RelevanceOptions extends ExplainOptions {
+  /**
+   * Most sequences traced at once; larger requests run in chunks.
+   * @default 256
+   */
+  readonly maxBatch?: number;
+}
+
 /**
  * Checks that every input value lies in [low, high], the domain of the zᴮ
  * rule (and of the mixed rule's pixel part), before any work.
@@ -46,7 +55,7 @@ async function explainWith(
   method: RelevanceMethod,
   model: RnnModel,
   input: ExplainInput,
-  options: ExplainOptions,
+  options: RelevanceOptions,
 ): Promise<Explanation> {
   const composite = createComposite(method, options.params);
   checkPixelDomain(composite, input.x);
@@ -67,7 +76,7 @@ async function explainWith(
  * @param model the network
  * @param input N sequences [N, T, rows · columns]
  * @param options target, `params` (alpha, beta, low, high, stabilizer,
- *   inputDomain), signal, `onStep`
+ *   inputDomain), signal, `onStep`, `maxBatch`
  * @returns relevance [N, T, rows · columns] and per-sample summaries
  * @throws {RangeError} if α − β ≠ 1, β < 0, low ≥ high or the stabiliser is negative
  * @throws {PreconditionError} if a pixel lies outside [low, high], the
@@ -76,7 +85,7 @@ async function explainWith(
 export function lrpAlphaBeta(
   model: RnnModel,
   input: ExplainInput,
-  options: ExplainOptions = {},
+  options: RelevanceOptions = {},
 ): Promise<Explanation> {
   return explainWith("lrp_alpha_beta", model, input, options);
 }
@@ -87,7 +96,7 @@ export function lrpAlphaBeta(
  *
  * @param model the network
  * @param input N sequences [N, T, rows · columns]
- * @param options target, `params.epsilon`, signal, `onStep`
+ * @param options target, `params.epsilon`, signal, `onStep`, `maxBatch`
  * @returns relevance [N, T, rows · columns] and per-sample summaries
  * @throws {RangeError} if ε is negative
  * @throws {PreconditionError} if the target needs missing labels
@@ -95,7 +104,7 @@ export function lrpAlphaBeta(
 export function lrpEpsilon(
   model: RnnModel,
   input: ExplainInput,
-  options: ExplainOptions = {},
+  options: RelevanceOptions = {},
 ): Promise<Explanation> {
   return explainWith("lrp_epsilon", model, input, options);
 }
@@ -109,7 +118,7 @@ export function lrpEpsilon(
  * @param model the network
  * @param input N sequences [N, T, rows · columns]
  * @param options target, `params` (low, high, stabilizer, inputDomain),
- *   signal, `onStep`
+ *   signal, `onStep`, `maxBatch`
  * @returns relevance [N, T, rows · columns] and per-sample summaries
  * @throws {RangeError} if low ≥ high or the stabiliser is negative
  * @throws {PreconditionError} if a pixel lies outside [low, high], the
@@ -119,7 +128,7 @@ export function lrpEpsilon(
 export function deepTaylor(
   model: RnnModel,
   input: ExplainInput,
-  options: ExplainOptions = {},
+  options: RelevanceOptions = {},
 ): Promise<Explanation> {
   return explainWith("deep_taylor", model, input, options);
 }

@@ -56,9 +56,25 @@ export interface RelevancePassOptions {
   readonly target?: Target;
   /** Checked between time steps; an abort rejects with the signal's reason. */
   readonly signal?: AbortSignal;
-  /** Receives each step's pixel relevance as soon as it exists, T − 1 down to 0. */
+  /**
+   * Receives each step's pixel relevance, T − 1 down to 0: as soon as it
+   * exists when count ≤ `maxBatch`, else once every chunk is done.
+   */
   readonly onStep?: (step: StepRelevance) => void;
+  /**
+   * Most sequences traced at once. Larger requests run in chunks (results
+   * do not depend on it), bounding memory by one chunk's trace.
+   * @default {@linkcode DEFAULT_RELEVANCE_BATCH}
+   */
+  readonly maxBatch?: number;
 }
+
+/**
+ * Default chunk size of {@linkcode relevancePass}: 256 sequences of the
+ * largest default model (ConvR-LSTM, T = 12, 28×7 steps) keep the trace in
+ * the `wasm` backend's memory (the gradient methods use the same bound).
+ */
+export const DEFAULT_RELEVANCE_BATCH = 256;
 
 /** What {@linkcode relevancePass} returns: plain data only. */
 export interface RelevancePassResult {
@@ -180,17 +196,19 @@ function sumsOf(values: Float32Array, count: number): Float64Array {
 
 /**
  * Explains a batch of sequences with a composite: one batched relevance
- * pass through time (not one pass per sample).
+ * pass through time (not one pass per sample; above `maxBatch` sequences,
+ * one pass per chunk).
  *
  * @param model the network
  * @param input [count, T, rows · columns] and labels (for the true-label target)
  * @param composite the rule assignment (see `../composites.ts`)
- * @param options target, abort signal and per-step callback
+ * @param options target, abort signal, per-step callback, chunk size
  * @returns relevance [count, T, rows · columns] and one summary per sample
  * @throws {PreconditionError} if the composite has no rule for a layer of the
  *   architecture, or the target is the true label and no labels were given
  * @throws {OutOfRangeError} if an explicit target class is past the last class
- * @throws {RangeError} if x does not hold count × T × rows · columns values
+ * @throws {RangeError} if x does not hold count × T × rows · columns values,
+ *   or maxBatch is not an integer ≥ 1
  * @throws the signal's reason when aborted between steps; nothing leaks
  */
 export async function relevancePass(
@@ -200,6 +218,12 @@ export async function relevancePass(
   options: RelevancePassOptions = {},
 ): Promise<RelevancePassResult> {
   const plan = createPassPlan(model.graph, composite);
+  const maxBatch = options.maxBatch ?? DEFAULT_RELEVANCE_BATCH;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) {
+    throw new RangeError(
+      `Cannot explain input: maxBatch must be an integer ≥ 1: got ${maxBatch}`,
+    );
+  }
   const { steps, rows, columns } = model.spec;
   const size = rows * columns;
   const count = input.count;
@@ -212,6 +236,61 @@ export async function relevancePass(
     );
   }
   options.signal?.throwIfAborted();
+  if (count <= maxBatch) return await passBatch(model, plan, input, options);
+  return await passChunks(model, plan, input, { ...options, maxBatch });
+}
+
+/** Runs chunks of `maxBatch` sequences, then streams the steps. */
+async function passChunks(
+  model: RnnModel,
+  plan: PassPlan,
+  input: ExplainInput,
+  options: RelevancePassOptions & { maxBatch: number },
+): Promise<RelevancePassResult> {
+  const { steps, rows, columns } = model.spec;
+  const size = rows * columns;
+  const { count } = input;
+  const { maxBatch } = options;
+  const relevance = new Float32Array(count * steps * size);
+  const summaries: ExplanationSummary[] = [];
+  for (let first = 0; first < count; first += maxBatch) {
+    const n = Math.min(maxBatch, count - first);
+    const part = await passBatch(model, plan, {
+      x: input.x.subarray(first * steps * size, (first + n) * steps * size),
+      count: n,
+      ...(input.labels === undefined
+        ? {}
+        : { labels: input.labels.subarray(first, first + n) }),
+    }, { ...options, onStep: undefined });
+    relevance.set(part.relevance, first * steps * size);
+    summaries.push(...part.summaries);
+  }
+  const { onStep } = options;
+  if (onStep !== undefined) {
+    let since = performance.now();
+    for (let t = steps - 1; t >= 0; t--) {
+      since = await yieldIfDue(since, options.signal);
+      const slice = new Float32Array(count * size);
+      for (let n = 0; n < count; n++) {
+        const offset = (n * steps + t) * size;
+        slice.set(relevance.subarray(offset, offset + size), n * size);
+      }
+      onStep({ step: t, relevance: slice, sums: sumsOf(slice, count) });
+    }
+  }
+  return { relevance, summaries };
+}
+
+/** One batched pass over all `input.count` sequences. */
+async function passBatch(
+  model: RnnModel,
+  plan: PassPlan,
+  input: ExplainInput,
+  options: RelevancePassOptions,
+): Promise<RelevancePassResult> {
+  const { steps, rows, columns } = model.spec;
+  const size = rows * columns;
+  const count = input.count;
   const relevance = new Float32Array(count * steps * size);
   const absorbed = new Float64Array(count);
   const weights = new Map<string, LayerWeights>();

@@ -281,3 +281,49 @@ Deno.test("relevancePass() explains N samples in one call exactly as N single ca
     }
   }
 });
+
+Deno.test("relevancePass() above maxBatch runs chunks with the same result and still streams T − 1 down to 0", async () => {
+  await initBackend("wasm");
+  const spec = tinySpec("conv_plus_deep");
+  const model = await createLiveModel(spec, { seed: 2 });
+  const input = randomInput(spec, 5, 4);
+  const composite = createComposite("deep_taylor");
+  try {
+    await assertNoLeak(async () => {
+      const whole = await relevancePass(model, input, composite);
+      const seen: StepRelevance[] = [];
+      const chunked = await relevancePass(model, input, composite, {
+        maxBatch: 2,
+        onStep: (s) => seen.push(s),
+      });
+      assertClose(chunked.relevance, whole.relevance, 1e-5, "relevance");
+      assert.deepEqual(
+        chunked.summaries.map((s) => s.targetClass),
+        whole.summaries.map((s) => s.targetClass),
+      );
+      assertClose(
+        chunked.summaries.map((s) => s.absorbedRelevance + s.inputRelevance),
+        whole.summaries.map((s) => s.absorbedRelevance + s.inputRelevance),
+        1e-5,
+        "summaries",
+      );
+      assert.deepEqual(seen.map((s) => s.step), [2, 1, 0]);
+      const size = spec.rows * spec.columns;
+      for (const s of seen) {
+        for (let n = 0; n < 5; n++) {
+          const offset = (n * spec.steps + s.step) * size;
+          assert.deepEqual(
+            Array.from(s.relevance.subarray(n * size, (n + 1) * size)),
+            Array.from(chunked.relevance.subarray(offset, offset + size)),
+          );
+        }
+      }
+      await assert.rejects(
+        relevancePass(model, input, composite, { maxBatch: 0 }),
+        /maxBatch must be an integer ≥ 1/,
+      );
+    });
+  } finally {
+    model.dispose();
+  }
+});
