@@ -17,6 +17,7 @@ import {
   replicaAlphaBeta,
   replicaEpsilon,
   replicaLstmCell,
+  replicaWSquare,
   replicaZBox,
 } from "../_replica.ts";
 
@@ -31,6 +32,7 @@ export interface ReplicaMethod {
   readonly low?: number;
   readonly high?: number;
   readonly stabilizer?: number;
+  readonly inputDomain?: "bounded" | "real";
 }
 
 /** The replica's result for N samples. */
@@ -84,8 +86,11 @@ function back(
       : replicaEpsilon({ ...c, bias: l.bias }, m.epsilon ?? 1e-9);
   } else if (role === "pool") out = replicaEpsilon(c, stab);
   else if (role === "hidden") out = replicaAlphaBeta(c, alpha, beta, stab);
-  else if (role === "pixels") out = replicaZBox(c, low, high, stab);
-  else {out = replicaZBox(c, low, high, stab, {
+  else if (role === "pixels") {
+    out = m.inputDomain === "real"
+      ? replicaWSquare(c, stab)
+      : replicaZBox(c, low, high, stab);
+  } else {out = replicaZBox(c, low, high, stab, {
       pixel: role.pixel,
       alpha,
       beta,
