@@ -15,3 +15,8 @@ export * from "./data/mod.ts";
 export * from "./metrics/mod.ts";
 export * from "./arch/mod.ts";
 export * from "./checkpoint/mod.ts";
+export * from "./training/mod.ts";
+export * from "./explain/mod.ts";
+export { OutOfRangeError, PreconditionError } from "./errors.ts";
+/** Live tensor counts (plain numbers), for leak checks and debug logs outside `models/`. */
+export { memory as tensorMemory } from "@tensorflow/tfjs";
