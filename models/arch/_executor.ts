@@ -22,6 +22,7 @@ import {
   type ArchitectureGraph,
   type Layer,
   layerOutputs,
+  type LstmLayer,
   staticActivations,
 } from "./graph.ts";
 import { DropoutSampler } from "./dropout.ts";
@@ -29,6 +30,10 @@ import { denseContribution } from "./layers/dense.ts";
 import { convContribution } from "./layers/conv2d.ts";
 import { scaledAvgPool } from "./layers/pool.ts";
 import { reluLstmCell } from "./layers/relu_lstm_cell.ts";
+import {
+  reluLstmSequence,
+  type ReluLstmSequenceMasks,
+} from "./layers/relu_lstm_sequence.ts";
 import { takeStep } from "./_take_step.ts";
 
 /** What the executor needs from a model. */
@@ -47,6 +52,11 @@ export interface ExecuteOptions {
   record: boolean;
   /** Whether the gradient with respect to `x` is needed. */
   inputGradient: boolean;
+  /**
+   * Whether an R-LSTM whose inputs are static may run as one fused op
+   * (`reluLstmSequence`); only valid with the stock ReLU and sigmoid.
+   */
+  fuseRecurrence: boolean;
 }
 
 /** Activations by name. */
@@ -299,19 +309,26 @@ export function execute(
       dynamicLayers.push(layer);
     }
   }
-  // Phase 2: static contributions of mixed layers, split per step.
+  // Phase 2: static contributions of mixed layers, split per step (or a
+  // fused recurrence over all steps at once).
   const pre = new Map<string, tf.Tensor[]>();
+  const fused = fusableRecurrence(ctx, dynamicLayers);
   for (const layer of dynamicLayers) {
     if (layer.kind === "pool" || layer.kind === "reshape") continue;
-    const part = linearPart(
-      ctx,
-      layer,
-      batched,
-      (f) => ctx.statics.has(f),
-      all,
-      true,
-    );
-    if (part !== undefined) pre.set(layer.name, splitSteps(part, steps));
+    const isStatic = (f: string) => ctx.statics.has(f);
+    const part = linearPart(ctx, layer, batched, isStatic, all, true);
+    if (part === undefined) continue;
+    if (layer === fused) {
+      const h = runFused(ctx, fused, part);
+      return finishHead(
+        ctx,
+        batched,
+        new Map([[fused.outputs.h, h]]),
+        [],
+        options,
+      );
+    }
+    pre.set(layer.name, splitSteps(part, steps));
   }
   // Phase 3: the step loop.
   const recorded: Activations[] = [];
@@ -344,8 +361,19 @@ export function execute(
     env = next;
     if (options.record) recorded.push(next);
   }
-  // Head: reads the last step.
-  const head: Activations = new Map(env);
+  return finishHead(ctx, batched, env, recorded, options);
+}
+
+/** Runs the head on the last step's activations. */
+function finishHead(
+  ctx: Context,
+  batched: Activations,
+  last: Activations,
+  recorded: Activations[],
+  options: ExecuteOptions,
+): ExecuteResult {
+  const { graph, steps } = ctx;
+  const head: Activations = new Map(last);
   for (const layer of graph.headLayers) {
     for (const { from } of layer.inputs) {
       const t = batched.get(from);
@@ -365,4 +393,80 @@ export function execute(
     }
   }
   return { logits, steps: recorded, head: headOnly };
+}
+
+/**
+ * The R-LSTM layer that may run fused: the only recurrent layer, reading
+ * static activations and its own state, with only its last `h` used (by the
+ * head).
+ */
+function fusableRecurrence(
+  ctx: Context,
+  dynamicLayers: readonly Layer[],
+): LstmLayer | undefined {
+  const { options, graph } = ctx;
+  if (!options.fuseRecurrence || options.record) return undefined;
+  const layer = dynamicLayers[0];
+  if (dynamicLayers.length !== 1 || layer?.kind !== "lstm") return undefined;
+  const state = layer.inputs.at(-1)!;
+  const outputs = Object.values(layer.outputs);
+  const ownState = graph.states.some((s) =>
+    s.name === state.from && s.source === layer.outputs.h
+  );
+  const staticInputs = layer.inputs.slice(0, -1).every((i) =>
+    ctx.statics.has(i.from)
+  );
+  const headReadsOnlyH = graph.headLayers.every((l) =>
+    l.inputs.every((i) =>
+      i.from === layer.outputs.h || !outputs.includes(i.from)
+    )
+  );
+  return ownState && state.dropout === undefined && staticInputs &&
+      headReadsOnlyH
+    ? layer
+    : undefined;
+}
+
+/** Interleaves per-gate masks [rows, R] into [rows, 3R] (blocks i, f, o). */
+function interleave(
+  parts: Float32Array[],
+  rows: number,
+  r: number,
+): Float32Array {
+  const out = new Float32Array(rows * parts.length * r);
+  for (let row = 0; row < rows; row++) {
+    parts.forEach((part, k) => {
+      out.set(
+        part.subarray(row * r, (row + 1) * r),
+        (row * parts.length + k) * r,
+      );
+    });
+  }
+  return out;
+}
+
+/** Runs a fusable R-LSTM over all steps; returns h of the last step. */
+function runFused(ctx: Context, layer: LstmLayer, pre: tf.Tensor): tf.Tensor2D {
+  const kernels = ctx.prepared.get(layer.name)!.kernels;
+  const masks: ReluLstmSequenceMasks = {};
+  const sampler = ctx.sampler;
+  const rows = ctx.steps * ctx.batch;
+  const r = layer.units;
+  const at = { steps: ctx.steps };
+  const gateSites = layer.gateDropout;
+  if (sampler && gateSites) {
+    const parts = (["i", "f", "o"] as const).map((g) =>
+      sampler.mask(gateSites[g], [rows, r], at)
+    );
+    masks.gates = interleave(parts, rows, r);
+  }
+  if (sampler && layer.dropout !== undefined) {
+    masks.h = sampler.mask(layer.dropout, [rows, r], at);
+  }
+  return reluLstmSequence(
+    pre as tf.Tensor2D,
+    kernels.at(-1) as tf.Tensor2D,
+    ctx.steps,
+    masks,
+  );
 }

@@ -173,6 +173,9 @@ export class RnnModel {
           : tf.sigmoid,
         record: false,
         inputGradient: options.inputGradient ?? true,
+        // Training only: evaluation stays bit-identical to `trace`.
+        fuseRecurrence: options.training === true &&
+          options.relu === undefined && options.gateGradient !== "zero",
       }).logits
     );
   }
@@ -194,6 +197,7 @@ export class RnnModel {
         sigmoid: tf.sigmoid,
         record: true,
         inputGradient: true,
+        fuseRecurrence: false,
       });
       return {
         steps: run.steps.map((m) => Object.fromEntries(m)),

@@ -37,6 +37,7 @@ export {
   zeroLogitCrossEntropy,
   zeroLogitCrossEntropySum,
 } from "./loss.ts";
+export { countFlops, type FlopCount } from "./flops.ts";
 export {
   checkTrainingData,
   gatherBatch,
