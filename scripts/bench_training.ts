@@ -24,14 +24,16 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../models/mod.ts";
 import {
   type Architecture,
   ARCHITECTURES,
+  countFlops,
   createModel,
   createSpec,
-} from "../models/arch/mod.ts";
-import { countFlops, fit, type TrainingData } from "../models/training/mod.ts";
+  fit,
+  initBackend,
+  type TrainingData,
+} from "../models/mod.ts";
 
 const BATCH = 50;
 const STEPS = 12;

@@ -21,10 +21,6 @@ import { ExplainerConfig, Target } from "./explainer.ts";
 import { Tensor } from "./tensor.ts";
 import { DataSource, SplitPart, splitPartFromJSON, splitPartToJSON } from "./types.ts";
 
-export const protobufPackage = "rnnexplain.v1";
-
-export const protobufFileName = "rnnexplain/v1/evaluation_service.proto";
-
 /** What happens to negative relevance before block scores are computed. */
 export enum NegativeRelevance {
   /** NEGATIVE_RELEVANCE_UNSPECIFIED - Not set; means the thesis text's choice: CLIP for LRP-αβ, KEEP for every other method. */
@@ -1352,7 +1348,7 @@ function floatToJson(value: number | null | undefined): number | string | null |
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
+type DeepPartial<T> = T extends Builtin ? T
   : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
@@ -1360,14 +1356,14 @@ export type DeepPartial<T> = T extends Builtin ? T
   : Partial<T>;
 
 type KeysOfUnion<T> = T extends T ? keyof T : never;
-export type Exact<P, I extends P> = P extends Builtin ? P
+type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
 
-export interface MessageFns<T> {
+interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;

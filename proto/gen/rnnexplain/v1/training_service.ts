@@ -20,12 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Timestamp } from "../../google/protobuf/timestamp.ts";
 import { ModelSpec, TrainingConfig } from "./types.ts";
-
-export const protobufPackage = "rnnexplain.v1";
-
-export const protobufFileName = "rnnexplain/v1/training_service.proto";
 
 /** The life cycle of a training job. */
 export enum JobState {
@@ -150,16 +145,12 @@ export interface TrainingJob {
   error: string;
   /** Optional human-readable name, copied to the model. */
   displayName: string;
-  /** When the job was created. */
-  createTime:
-    | Date
-    | undefined;
-  /** When the job last started running. */
-  startTime:
-    | Date
-    | undefined;
-  /** When the job reached a terminal state. */
-  endTime: Date | undefined;
+  /** When the job was created, RFC 3339 in UTC. */
+  createTime: string;
+  /** When the job last started running, RFC 3339 in UTC; empty before. */
+  startTime: string;
+  /** When the job reached a terminal state, RFC 3339 in UTC; empty before. */
+  endTime: string;
 }
 
 /** Request of StartTraining. */
@@ -533,9 +524,9 @@ function createBaseTrainingJob(): TrainingJob {
     modelId: "",
     error: "",
     displayName: "",
-    createTime: undefined,
-    startTime: undefined,
-    endTime: undefined,
+    createTime: "",
+    startTime: "",
+    endTime: "",
   };
 }
 
@@ -565,14 +556,14 @@ export const TrainingJob: MessageFns<TrainingJob> = {
     if (message.displayName !== "") {
       writer.uint32(66).string(message.displayName);
     }
-    if (message.createTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(74).fork()).join();
+    if (message.createTime !== "") {
+      writer.uint32(74).string(message.createTime);
     }
-    if (message.startTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(82).fork()).join();
+    if (message.startTime !== "") {
+      writer.uint32(82).string(message.startTime);
     }
-    if (message.endTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.endTime), writer.uint32(90).fork()).join();
+    if (message.endTime !== "") {
+      writer.uint32(90).string(message.endTime);
     }
     return writer;
   },
@@ -659,7 +650,7 @@ export const TrainingJob: MessageFns<TrainingJob> = {
               break;
             }
 
-            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.createTime = reader.string();
             continue;
           }
           case 10: {
@@ -667,7 +658,7 @@ export const TrainingJob: MessageFns<TrainingJob> = {
               break;
             }
 
-            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.startTime = reader.string();
             continue;
           }
           case 11: {
@@ -675,7 +666,7 @@ export const TrainingJob: MessageFns<TrainingJob> = {
               break;
             }
 
-            message.endTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.endTime = reader.string();
             continue;
           }
         }
@@ -709,20 +700,20 @@ export const TrainingJob: MessageFns<TrainingJob> = {
         ? globalThis.String(object.display_name)
         : "",
       createTime: isSet(object.createTime)
-        ? fromJsonTimestamp(object.createTime)
+        ? globalThis.String(object.createTime)
         : isSet(object.create_time)
-        ? fromJsonTimestamp(object.create_time)
-        : undefined,
+        ? globalThis.String(object.create_time)
+        : "",
       startTime: isSet(object.startTime)
-        ? fromJsonTimestamp(object.startTime)
+        ? globalThis.String(object.startTime)
         : isSet(object.start_time)
-        ? fromJsonTimestamp(object.start_time)
-        : undefined,
+        ? globalThis.String(object.start_time)
+        : "",
       endTime: isSet(object.endTime)
-        ? fromJsonTimestamp(object.endTime)
+        ? globalThis.String(object.endTime)
         : isSet(object.end_time)
-        ? fromJsonTimestamp(object.end_time)
-        : undefined,
+        ? globalThis.String(object.end_time)
+        : "",
     };
   },
 
@@ -752,14 +743,14 @@ export const TrainingJob: MessageFns<TrainingJob> = {
     if (message.displayName !== "") {
       obj.displayName = message.displayName;
     }
-    if (message.createTime !== undefined) {
-      obj.createTime = message.createTime.toISOString();
+    if (message.createTime !== "") {
+      obj.createTime = message.createTime;
     }
-    if (message.startTime !== undefined) {
-      obj.startTime = message.startTime.toISOString();
+    if (message.startTime !== "") {
+      obj.startTime = message.startTime;
     }
-    if (message.endTime !== undefined) {
-      obj.endTime = message.endTime.toISOString();
+    if (message.endTime !== "") {
+      obj.endTime = message.endTime;
     }
     return obj;
   },
@@ -781,9 +772,9 @@ export const TrainingJob: MessageFns<TrainingJob> = {
     message.modelId = object.modelId ?? "";
     message.error = object.error ?? "";
     message.displayName = object.displayName ?? "";
-    message.createTime = object.createTime ?? undefined;
-    message.startTime = object.startTime ?? undefined;
-    message.endTime = object.endTime ?? undefined;
+    message.createTime = object.createTime ?? "";
+    message.startTime = object.startTime ?? "";
+    message.endTime = object.endTime ?? "";
     return message;
   },
 };
@@ -2047,7 +2038,7 @@ function floatToJson(value: number | null | undefined): number | string | null |
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
+type DeepPartial<T> = T extends Builtin ? T
   : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
@@ -2055,36 +2046,14 @@ export type DeepPartial<T> = T extends Builtin ? T
   : Partial<T>;
 
 type KeysOfUnion<T> = T extends T ? keyof T : never;
-export type Exact<P, I extends P> = P extends Builtin ? P
+type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
-function toTimestamp(date: Date): Timestamp {
-  const seconds = Math.trunc(date.getTime() / 1_000);
-  const nanos = (date.getTime() % 1_000) * 1_000_000;
-  return { seconds, nanos };
-}
-
-function fromTimestamp(t: Timestamp): Date {
-  let millis = (t.seconds || 0) * 1_000;
-  millis += (t.nanos || 0) / 1_000_000;
-  return new globalThis.Date(millis);
-}
-
-function fromJsonTimestamp(o: any): Date {
-  if (o instanceof globalThis.Date) {
-    return o;
-  } else if (typeof o === "string") {
-    return new globalThis.Date(o);
-  } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
-  }
-}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
 
-export interface MessageFns<T> {
+interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;

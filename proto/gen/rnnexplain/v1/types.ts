@@ -6,11 +6,15 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Timestamp } from "../../google/protobuf/timestamp.ts";
 
-export const protobufPackage = "rnnexplain.v1";
-
-export const protobufFileName = "rnnexplain/v1/types.proto";
+/**
+ * Shared types of the rnn-explain v1 API.
+ *
+ * The API imports no other package, not even google.protobuf: grpc-js server
+ * reflection (proto-loader) flattens each package into one file without
+ * imports, and generic tools then cannot resolve cross-package types such as
+ * google.protobuf.Timestamp. Times are therefore RFC 3339 strings.
+ */
 
 /**
  * The recurrent architectures of the thesis ("Designing recurrent neural
@@ -494,10 +498,8 @@ export interface ModelInfo {
   parameterCount: number;
   /** Lower-case hex SHA-256 of the weights file (safetensors). */
   weightsSha256: string;
-  /** When the checkpoint was written. */
-  createTime:
-    | Date
-    | undefined;
+  /** When the checkpoint was written, RFC 3339 in UTC (for example "2026-01-31T12:00:00.000Z"). */
+  createTime: string;
   /** Size of the checkpoint on disk (weights and manifest), in bytes. */
   sizeBytes: number;
   /** Identifier of the training job that produced the model; empty for imported models. */
@@ -1632,7 +1634,7 @@ function createBaseModelInfo(): ModelInfo {
     metrics: undefined,
     parameterCount: 0,
     weightsSha256: "",
-    createTime: undefined,
+    createTime: "",
     sizeBytes: 0,
     trainingJobId: "",
     formatVersion: 0,
@@ -1662,8 +1664,8 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     if (message.weightsSha256 !== "") {
       writer.uint32(58).string(message.weightsSha256);
     }
-    if (message.createTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(66).fork()).join();
+    if (message.createTime !== "") {
+      writer.uint32(66).string(message.createTime);
     }
     if (message.sizeBytes !== 0) {
       writer.uint32(72).uint64(message.sizeBytes);
@@ -1751,7 +1753,7 @@ export const ModelInfo: MessageFns<ModelInfo> = {
               break;
             }
 
-            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.createTime = reader.string();
             continue;
           }
           case 9: {
@@ -1812,10 +1814,10 @@ export const ModelInfo: MessageFns<ModelInfo> = {
         ? globalThis.String(object.weights_sha256)
         : "",
       createTime: isSet(object.createTime)
-        ? fromJsonTimestamp(object.createTime)
+        ? globalThis.String(object.createTime)
         : isSet(object.create_time)
-        ? fromJsonTimestamp(object.create_time)
-        : undefined,
+        ? globalThis.String(object.create_time)
+        : "",
       sizeBytes: isSet(object.sizeBytes)
         ? globalThis.Number(object.sizeBytes)
         : isSet(object.size_bytes)
@@ -1857,8 +1859,8 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     if (message.weightsSha256 !== "") {
       obj.weightsSha256 = message.weightsSha256;
     }
-    if (message.createTime !== undefined) {
-      obj.createTime = message.createTime.toISOString();
+    if (message.createTime !== "") {
+      obj.createTime = message.createTime;
     }
     if (message.sizeBytes !== 0) {
       obj.sizeBytes = Math.round(message.sizeBytes);
@@ -1888,7 +1890,7 @@ export const ModelInfo: MessageFns<ModelInfo> = {
       : undefined;
     message.parameterCount = object.parameterCount ?? 0;
     message.weightsSha256 = object.weightsSha256 ?? "";
-    message.createTime = object.createTime ?? undefined;
+    message.createTime = object.createTime ?? "";
     message.sizeBytes = object.sizeBytes ?? 0;
     message.trainingJobId = object.trainingJobId ?? "";
     message.formatVersion = object.formatVersion ?? 0;
@@ -1902,7 +1904,7 @@ function floatToJson(value: number | null | undefined): number | string | null |
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
+type DeepPartial<T> = T extends Builtin ? T
   : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
@@ -1910,30 +1912,8 @@ export type DeepPartial<T> = T extends Builtin ? T
   : Partial<T>;
 
 type KeysOfUnion<T> = T extends T ? keyof T : never;
-export type Exact<P, I extends P> = P extends Builtin ? P
+type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
-function toTimestamp(date: Date): Timestamp {
-  const seconds = Math.trunc(date.getTime() / 1_000);
-  const nanos = (date.getTime() % 1_000) * 1_000_000;
-  return { seconds, nanos };
-}
-
-function fromTimestamp(t: Timestamp): Date {
-  let millis = (t.seconds || 0) * 1_000;
-  millis += (t.nanos || 0) / 1_000_000;
-  return new globalThis.Date(millis);
-}
-
-function fromJsonTimestamp(o: any): Date {
-  if (o instanceof globalThis.Date) {
-    return o;
-  } else if (typeof o === "string") {
-    return new globalThis.Date(o);
-  } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
-  }
-}
 
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
@@ -1950,7 +1930,7 @@ function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
 
-export interface MessageFns<T> {
+interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;

@@ -1,0 +1,452 @@
+/**
+ * The typed rnn-explain client: one method per RPC of the v1 contract, as
+ * promises (unary and client-streaming calls) and async iterables
+ * (server-streaming and bidirectional calls), over one grpc-js channel.
+ *
+ * @module
+ */
+import {
+  type ChannelOptions,
+  Client,
+  credentials,
+  Metadata,
+} from "@grpc/grpc-js";
+import { service as healthService } from "grpc-health-check";
+import {
+  EvaluateRequest,
+  type EvaluateResponse,
+  EvaluationServiceService,
+} from "../proto/gen/rnnexplain/v1/evaluation_service.ts";
+import {
+  ExplainBatchRequest,
+  type ExplainBatchResponse,
+  ExplainRequest,
+  type ExplainResponse,
+  ExplainServiceService,
+  ListExplainersRequest,
+  type ListExplainersResponse,
+} from "../proto/gen/rnnexplain/v1/explain_service.ts";
+import {
+  ClassifyRequest,
+  type ClassifyResponse,
+  ClassifyStreamRequest,
+  type ClassifyStreamResponse,
+  InferenceServiceService,
+} from "../proto/gen/rnnexplain/v1/inference_service.ts";
+import {
+  DeleteModelRequest,
+  type DeleteModelResponse,
+  ExportModelRequest,
+  type ExportModelResponse,
+  GetModelRequest,
+  type GetModelResponse,
+  ImportModelRequest,
+  type ImportModelResponse,
+  ListModelsRequest,
+  type ListModelsResponse,
+  ModelServiceService,
+} from "../proto/gen/rnnexplain/v1/model_service.ts";
+import {
+  CancelTrainingRequest,
+  type CancelTrainingResponse,
+  GetTrainingJobRequest,
+  type GetTrainingJobResponse,
+  ListTrainingJobsRequest,
+  type ListTrainingJobsResponse,
+  ResumeTrainingRequest,
+  type ResumeTrainingResponse,
+  StartTrainingRequest,
+  type StartTrainingResponse,
+  TrainingServiceService,
+  WatchTrainingRequest,
+  type WatchTrainingResponse,
+} from "../proto/gen/rnnexplain/v1/training_service.ts";
+import {
+  bidiStreamCall,
+  type CallSettings,
+  clientStreamCall,
+  type MethodDefinition,
+  serverStreamCall,
+  unaryCall,
+} from "./_calls.ts";
+import { RpcError, Status } from "./rpc_error.ts";
+
+/** TLS material; PEM-encoded. */
+export interface TlsOptions {
+  /**
+   * Certificates of the authorities trusted to sign the server's certificate.
+   * @default the system's trusted roots
+   */
+  rootCerts?: Uint8Array;
+  /**
+   * The client's private key, for mutual TLS.
+   * @default undefined
+   */
+  privateKey?: Uint8Array;
+  /**
+   * The client's certificate chain, for mutual TLS.
+   * @default undefined
+   */
+  certChain?: Uint8Array;
+}
+
+/** Options of {@linkcode createRnnExplainClient}. */
+export interface ClientOptions {
+  /**
+   * Connect over TLS: `true` trusts the system's roots, an object gives the
+   * material explicitly.
+   * @default false (plaintext)
+   */
+  tls?: boolean | TlsOptions;
+  /**
+   * Bearer token sent as `authorization: Bearer <token>` with every call.
+   * Over plaintext it is only sent to loopback addresses.
+   * @default undefined
+   */
+  token?: string;
+  /**
+   * Deadline of unary and client-streaming calls, in milliseconds from the
+   * start of each call; streaming responses have no default deadline.
+   * @default 30000
+   */
+  defaultTimeoutMs?: number;
+  /**
+   * grpc-js channel options, for example message size limits.
+   * @default {}
+   */
+  channelOptions?: ChannelOptions;
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  /**
+   * Cancels the call; it then fails with CANCELLED.
+   * @default undefined
+   */
+  signal?: AbortSignal;
+  /**
+   * Deadline in milliseconds from now; the call then fails with
+   * DEADLINE_EXCEEDED.
+   * @default `defaultTimeoutMs` for unary and client-streaming calls, none for streamed responses
+   */
+  timeoutMs?: number;
+  /**
+   * Extra request metadata, for example `x-request-id`.
+   * @default {}
+   */
+  metadata?: Record<string, string>;
+}
+
+/** Leaves of a message: never made partial (messages hold no functions). */
+type Builtin =
+  | Date
+  | Uint8Array
+  | string
+  | number
+  | boolean
+  | undefined;
+
+/**
+ * A message in which every field, at any depth, may be left out (the shape
+ * ts-proto's `fromPartial` accepts); a oneof keeps its `$case`.
+ */
+export type PartialMessage<T> = T extends Builtin ? T
+  : T extends ReadonlyArray<infer U> ? Array<PartialMessage<U>>
+  : T extends { $case: string } ?
+      & { [K in keyof Omit<T, "$case">]?: PartialMessage<T[K]> }
+      & { $case: T["$case"] }
+  : T extends object ? { [K in keyof T]?: PartialMessage<T[K]> }
+  : T;
+
+/** Serving status reported by the standard health service. */
+export type HealthStatus =
+  | "UNKNOWN"
+  | "SERVING"
+  | "NOT_SERVING"
+  | "SERVICE_UNKNOWN";
+
+/** A connection to an rnn-explain server. */
+export interface RnnExplainClient extends Disposable {
+  /** ModelService.ListModels. */
+  listModels(
+    request?: PartialMessage<ListModelsRequest>,
+    options?: CallOptions,
+  ): Promise<ListModelsResponse>;
+  /** ModelService.GetModel. */
+  getModel(
+    request: PartialMessage<GetModelRequest>,
+    options?: CallOptions,
+  ): Promise<GetModelResponse>;
+  /** ModelService.DeleteModel. */
+  deleteModel(
+    request: PartialMessage<DeleteModelRequest>,
+    options?: CallOptions,
+  ): Promise<DeleteModelResponse>;
+  /** ModelService.ExportModel: the archive header, then chunks. */
+  exportModel(
+    request: PartialMessage<ExportModelRequest>,
+    options?: CallOptions,
+  ): AsyncIterable<ExportModelResponse>;
+  /** ModelService.ImportModel: send the header, then chunks. */
+  importModel(
+    requests:
+      | AsyncIterable<PartialMessage<ImportModelRequest>>
+      | Iterable<PartialMessage<ImportModelRequest>>,
+    options?: CallOptions,
+  ): Promise<ImportModelResponse>;
+  /** TrainingService.StartTraining. */
+  startTraining(
+    request: PartialMessage<StartTrainingRequest>,
+    options?: CallOptions,
+  ): Promise<StartTrainingResponse>;
+  /** TrainingService.WatchTraining: progress until the job ends. */
+  watchTraining(
+    request: PartialMessage<WatchTrainingRequest>,
+    options?: CallOptions,
+  ): AsyncIterable<WatchTrainingResponse>;
+  /** TrainingService.CancelTraining. */
+  cancelTraining(
+    request: PartialMessage<CancelTrainingRequest>,
+    options?: CallOptions,
+  ): Promise<CancelTrainingResponse>;
+  /** TrainingService.ListTrainingJobs. */
+  listTrainingJobs(
+    request?: PartialMessage<ListTrainingJobsRequest>,
+    options?: CallOptions,
+  ): Promise<ListTrainingJobsResponse>;
+  /** TrainingService.GetTrainingJob. */
+  getTrainingJob(
+    request: PartialMessage<GetTrainingJobRequest>,
+    options?: CallOptions,
+  ): Promise<GetTrainingJobResponse>;
+  /** TrainingService.ResumeTraining. */
+  resumeTraining(
+    request: PartialMessage<ResumeTrainingRequest>,
+    options?: CallOptions,
+  ): Promise<ResumeTrainingResponse>;
+  /** InferenceService.Classify. */
+  classify(
+    request: PartialMessage<ClassifyRequest>,
+    options?: CallOptions,
+  ): Promise<ClassifyResponse>;
+  /** InferenceService.ClassifyStream: a start message, then one timestep per message. */
+  classifyStream(
+    requests:
+      | AsyncIterable<PartialMessage<ClassifyStreamRequest>>
+      | Iterable<PartialMessage<ClassifyStreamRequest>>,
+    options?: CallOptions,
+  ): AsyncIterable<ClassifyStreamResponse>;
+  /** ExplainService.ListExplainers. */
+  listExplainers(
+    request?: PartialMessage<ListExplainersRequest>,
+    options?: CallOptions,
+  ): Promise<ListExplainersResponse>;
+  /** ExplainService.Explain: one message per timestep, then the summary. */
+  explain(
+    request: PartialMessage<ExplainRequest>,
+    options?: CallOptions,
+  ): AsyncIterable<ExplainResponse>;
+  /** ExplainService.ExplainBatch. */
+  explainBatch(
+    request: PartialMessage<ExplainBatchRequest>,
+    options?: CallOptions,
+  ): Promise<ExplainBatchResponse>;
+  /** EvaluationService.Evaluate: progress, then one report per explainer. */
+  evaluate(
+    request: PartialMessage<EvaluateRequest>,
+    options?: CallOptions,
+  ): AsyncIterable<EvaluateResponse>;
+  /**
+   * The standard health check (`grpc.health.v1.Health/Check`).
+   * @param service a full service name; `""` asks about the server as a whole
+   */
+  checkHealth(service?: string, options?: CallOptions): Promise<HealthStatus>;
+  /** Resolves once the channel is connected; rejects with UNAVAILABLE after `timeoutMs`. */
+  waitForReady(timeoutMs?: number): Promise<void>;
+  /** Closes the channel; calls in flight are cancelled. */
+  close(): void;
+}
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1)(:\d+)?$/;
+
+/** Codecs with `fromPartial`, as ts-proto generates them. */
+interface PartialCodec<T> {
+  fromPartial(object: PartialMessage<T>): T;
+}
+
+/**
+ * Connects to an rnn-explain server. The connection is made lazily, on the
+ * first call (or by `waitForReady`).
+ *
+ * @param address `host:port`, for example `127.0.0.1:50051`
+ * @param options TLS, bearer token, default deadline, channel options
+ * @returns the client; `close()` it (or `using`) when done
+ * @throws {TypeError} for a token over plaintext to a non-loopback address
+ *
+ * @example
+ * ```ts
+ * using client = createRnnExplainClient("127.0.0.1:50051");
+ * console.log(await client.checkHealth()); // "SERVING"
+ * for await (const message of client.explain({ modelId: "m1", input, explainer })) {
+ *   if (message.event?.$case === "step") console.log(message.event.step.timestep);
+ * }
+ * ```
+ */
+export function createRnnExplainClient(
+  address: string,
+  options: ClientOptions = {},
+): RnnExplainClient {
+  const tls = options.tls ?? false;
+  if (options.token !== undefined && tls === false && !LOOPBACK.test(address)) {
+    throw new TypeError(
+      `Cannot send a bearer token over plaintext to "${address}": enable tls`,
+    );
+  }
+  const channelCredentials = tls === false
+    ? credentials.createInsecure()
+    : tls === true
+    ? credentials.createSsl()
+    : credentials.createSsl(
+      toBuffer(tls.rootCerts),
+      toBuffer(tls.privateKey),
+      toBuffer(tls.certChain),
+    );
+  const client = new Client(
+    address,
+    channelCredentials,
+    options.channelOptions,
+  );
+  const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+
+  const settings = (
+    call: CallOptions = {},
+    unaryResponse: boolean,
+  ): CallSettings => {
+    const metadata = new Metadata();
+    if (options.token !== undefined) {
+      metadata.set("authorization", `Bearer ${options.token}`);
+    }
+    for (const [key, value] of Object.entries(call.metadata ?? {})) {
+      metadata.set(key, value);
+    }
+    const timeoutMs = call.timeoutMs ??
+      (unaryResponse ? defaultTimeoutMs : undefined);
+    return {
+      metadata,
+      deadline: timeoutMs === undefined
+        ? undefined
+        : new Date(Date.now() + timeoutMs),
+      signal: call.signal,
+    };
+  };
+  const unary =
+    <Req, Res>(method: MethodDefinition<Req, Res>, codec: PartialCodec<Req>) =>
+    (
+      request: PartialMessage<Req> = {} as PartialMessage<Req>,
+      call?: CallOptions,
+    ) =>
+      unaryCall(
+        client,
+        method,
+        codec.fromPartial(request),
+        settings(call, true),
+      );
+  const serverStream =
+    <Req, Res>(method: MethodDefinition<Req, Res>, codec: PartialCodec<Req>) =>
+    (request: PartialMessage<Req>, call?: CallOptions) =>
+      serverStreamCall(
+        client,
+        method,
+        codec.fromPartial(request),
+        settings(call, false),
+      );
+  const clientStream =
+    <Req, Res>(method: MethodDefinition<Req, Res>, codec: PartialCodec<Req>) =>
+    (
+      requests:
+        | AsyncIterable<PartialMessage<Req>>
+        | Iterable<PartialMessage<Req>>,
+      call?: CallOptions,
+    ) =>
+      clientStreamCall(
+        client,
+        method,
+        mapRequests(requests, codec),
+        settings(call, true),
+      );
+  const bidiStream =
+    <Req, Res>(method: MethodDefinition<Req, Res>, codec: PartialCodec<Req>) =>
+    (
+      requests:
+        | AsyncIterable<PartialMessage<Req>>
+        | Iterable<PartialMessage<Req>>,
+      call?: CallOptions,
+    ) =>
+      bidiStreamCall(
+        client,
+        method,
+        mapRequests(requests, codec),
+        settings(call, false),
+      );
+
+  const model = ModelServiceService;
+  const training = TrainingServiceService;
+  const inference = InferenceServiceService;
+  const explain = ExplainServiceService;
+  const evaluation = EvaluationServiceService;
+  const health = healthService.Check as unknown as MethodDefinition<
+    { service: string },
+    { status: HealthStatus }
+  >;
+
+  const close = () => client.close();
+  return {
+    listModels: unary(model.listModels, ListModelsRequest),
+    getModel: unary(model.getModel, GetModelRequest),
+    deleteModel: unary(model.deleteModel, DeleteModelRequest),
+    exportModel: serverStream(model.exportModel, ExportModelRequest),
+    importModel: clientStream(model.importModel, ImportModelRequest),
+    startTraining: unary(training.startTraining, StartTrainingRequest),
+    watchTraining: serverStream(training.watchTraining, WatchTrainingRequest),
+    cancelTraining: unary(training.cancelTraining, CancelTrainingRequest),
+    listTrainingJobs: unary(training.listTrainingJobs, ListTrainingJobsRequest),
+    getTrainingJob: unary(training.getTrainingJob, GetTrainingJobRequest),
+    resumeTraining: unary(training.resumeTraining, ResumeTrainingRequest),
+    classify: unary(inference.classify, ClassifyRequest),
+    classifyStream: bidiStream(inference.classifyStream, ClassifyStreamRequest),
+    listExplainers: unary(explain.listExplainers, ListExplainersRequest),
+    explain: serverStream(explain.explain, ExplainRequest),
+    explainBatch: unary(explain.explainBatch, ExplainBatchRequest),
+    evaluate: serverStream(evaluation.evaluate, EvaluateRequest),
+    checkHealth: async (service = "", call) =>
+      (await unaryCall(client, health, { service }, settings(call, true)))
+        .status,
+    waitForReady: (timeoutMs = defaultTimeoutMs) =>
+      new Promise((resolve, reject) =>
+        client.waitForReady(
+          Date.now() + timeoutMs,
+          (error) =>
+            error === undefined ? resolve() : reject(
+              new RpcError(
+                Status.UNAVAILABLE,
+                `Cannot connect to "${address}": ${error.message}`,
+                { cause: error },
+              ),
+            ),
+        )
+      ),
+    close,
+    [Symbol.dispose]: close,
+  };
+}
+
+async function* mapRequests<Req>(
+  requests: AsyncIterable<PartialMessage<Req>> | Iterable<PartialMessage<Req>>,
+  codec: PartialCodec<Req>,
+): AsyncGenerator<Req> {
+  for await (const request of requests) yield codec.fromPartial(request);
+}
+
+function toBuffer(bytes: Uint8Array | undefined): Buffer | null {
+  return bytes === undefined ? null : Buffer.from(bytes);
+}

@@ -1,0 +1,351 @@
+/**
+ * The server's entry point and factory. {@linkcode startServer} selects the
+ * TensorFlow.js backend, wires the five API services, the standard gRPC
+ * health service and server reflection onto one grpc-js server, binds it and
+ * returns a handle whose `shutdown()` drains gracefully: health turns
+ * NOT_SERVING, new calls are refused, in-flight calls get `shutdownGraceMs`
+ * to finish; then the rest see their signal abort and end with UNAVAILABLE,
+ * and whatever still runs a moment later is cancelled. Run as a program
+ * (`deno task start`), it reads flags and environment variables and shuts
+ * down on SIGINT or SIGTERM.
+ *
+ * @module
+ */
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation } from "grpc-health-check";
+import { type BackendInfo, initBackend } from "../models/mod.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { UnavailableError } from "./errors.ts";
+import { createAccessLogInterceptor } from "./interceptors.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { loadReflectionDescriptors } from "./reflection.ts";
+import {
+  addRnnExplainServices,
+  type RnnExplainHandlers,
+  SERVICE_NAMES,
+} from "./services/mod.ts";
+
+export {
+  type Config,
+  ConfigError,
+  defineConfig,
+  parseConfig,
+} from "./config.ts";
+export { createLogger, type LogDestination, type Logger } from "./logger.ts";
+export type { RnnExplainHandlers } from "./services/mod.ts";
+export { SERVICE_NAMES };
+
+/** Name of the standard health service, also reported for each API service. */
+export const HEALTH_SERVICE_NAME = "grpc.health.v1.Health";
+
+/** Native TensorFlow backends, in order of preference. */
+const NATIVE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"];
+
+/** Options of {@linkcode startServer}. */
+export interface StartServerOptions {
+  /**
+   * Implementations of RPCs; every method left out answers UNIMPLEMENTED.
+   * @default {} (nothing implemented yet)
+   */
+  handlers?: RnnExplainHandlers;
+  /**
+   * The root logger.
+   * @default a logger on stdout at `config.logLevel`
+   */
+  logger?: Logger;
+}
+
+/** Options of {@linkcode ServerHandle.shutdown}. */
+export interface ShutdownOptions {
+  /**
+   * Milliseconds to let in-flight calls finish before they are cancelled.
+   * @default config.shutdownGraceMs
+   */
+  graceMs?: number;
+}
+
+/** What a shutdown did. */
+export interface ShutdownResult {
+  /** Whether calls were still running at the end of the grace period and were cut off. */
+  forced: boolean;
+  /** How long the shutdown took, in milliseconds. */
+  durationMs: number;
+}
+
+/** A running server. */
+export interface ServerHandle extends AsyncDisposable {
+  /** The bound address, `host:port`. */
+  readonly address: string;
+  /** The bound port (the real one when the configuration asked for 0). */
+  readonly port: number;
+  /** The TensorFlow.js backend chosen at start-up. */
+  readonly backend: BackendInfo;
+  /** The root logger. */
+  readonly log: Logger;
+  /**
+   * Drains and stops the server: health NOT_SERVING, no new calls, in-flight
+   * calls finish within the grace period or are cut off (UNAVAILABLE).
+   * Idempotent: later calls return the first call's promise.
+   */
+  shutdown(options?: ShutdownOptions): Promise<ShutdownResult>;
+  /** Aborts and cancels every in-flight call now; a running `shutdown()` then resolves. */
+  forceShutdown(): void;
+}
+
+/**
+ * Starts the server.
+ *
+ * @param config the validated configuration (see `defineConfig`, `parseConfig`)
+ * @param options RPC handlers and the logger
+ * @returns the running server's handle
+ * @throws {ConfigError} when a configured folder lacks the permission it needs
+ * @throws {Error} when the backend cannot be initialised or the address cannot be bound
+ *
+ * @example
+ * ```ts
+ * const server = await startServer(defineConfig({ port: 0 }));
+ * console.log(server.port);
+ * await server.shutdown();
+ * ```
+ */
+export async function startServer(
+  config: Config,
+  options: StartServerOptions = {},
+): Promise<ServerHandle> {
+  const log = options.logger ?? createLogger({ level: config.logLevel });
+  await checkPermissions(config);
+  const backend = await initBackend(config.backend, {
+    loadNative: loadNativeBackend,
+  });
+  log.info(
+    {
+      backend: backend.name,
+      skipped: backend.skipped,
+      fallbackKernels: backend.fallbackKernels,
+    },
+    "TensorFlow.js backend ready",
+  );
+
+  const server = new Server({
+    interceptors: [createAccessLogInterceptor(log)],
+  });
+  const health = new HealthImplementation(
+    Object.fromEntries(
+      ["", ...SERVICE_NAMES].map((name) => [name, "NOT_SERVING"]),
+    ),
+  );
+  health.addToServer(server);
+  new ReflectionService(loadReflectionDescriptors()).addToServer(server);
+  const cutoff = new AbortController();
+  addRnnExplainServices(server, options.handlers ?? {}, {
+    log,
+    shutdown: cutoff.signal,
+  });
+
+  const port = await bind(server, config);
+  const address = `${formatHost(config.host)}:${port}`;
+  for (const name of ["", ...SERVICE_NAMES]) health.setStatus(name, "SERVING");
+  log.info({ address, port, services: SERVICE_NAMES }, "Server started");
+
+  const cut = () => {
+    if (!cutoff.signal.aborted) {
+      cutoff.abort(
+        new UnavailableError(
+          "Cannot complete the call: the server is shutting down",
+        ),
+      );
+    }
+  };
+  const forceShutdown = () => {
+    cut();
+    server.forceShutdown();
+  };
+  let stopping: Promise<ShutdownResult> | undefined;
+  const shutdown = (opts: ShutdownOptions = {}): Promise<ShutdownResult> =>
+    stopping ??= drain(server, health, log, {
+      graceMs: opts.graceMs ?? config.shutdownGraceMs,
+      cut,
+    });
+  return {
+    address,
+    port,
+    backend,
+    log,
+    shutdown,
+    forceShutdown,
+    [Symbol.asyncDispose]: async () => {
+      await shutdown();
+    },
+  };
+}
+
+/** How long cut-off calls get to send their UNAVAILABLE status before the connections close. */
+const CUTOFF_MS = 1000;
+
+async function drain(
+  server: Server,
+  health: HealthImplementation,
+  log: Logger,
+  options: { graceMs: number; cut: () => void },
+): Promise<ShutdownResult> {
+  const started = performance.now();
+  for (const name of ["", ...SERVICE_NAMES]) {
+    health.setStatus(name, "NOT_SERVING");
+  }
+  log.info({ graceMs: options.graceMs }, "Server draining");
+  let forced = false;
+  await new Promise<void>((resolve) => {
+    let timer = setTimeout(() => {
+      forced = true;
+      log.warn(
+        { graceMs: options.graceMs },
+        "Grace period over, cutting off calls",
+      );
+      options.cut();
+      timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, CUTOFF_MS);
+    }, options.graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  const durationMs = Math.round(performance.now() - started);
+  log.info({ forced, durationMs }, "Server stopped");
+  return { forced, durationMs };
+}
+
+function bind(server: Server, config: Config): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(
+      `${formatHost(config.host)}:${config.port}`,
+      ServerCredentials.createInsecure(),
+      (err, port) => {
+        if (err !== null) {
+          reject(
+            new Error(
+              `Cannot listen on ${config.host}:${config.port}: ${err.message}`,
+              { cause: err },
+            ),
+          );
+        } else resolve(port);
+      },
+    );
+  });
+}
+
+function formatHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+/** Fails fast, before any work, when Deno's flags do not cover the folders. */
+async function checkPermissions(config: Config): Promise<void> {
+  const needs = [
+    { name: "read", path: config.dataDir, flag: "--data-dir" },
+    { name: "write", path: config.checkpointDir, flag: "--checkpoint-dir" },
+  ] as const;
+  for (const need of needs) {
+    const { state } = await Deno.permissions.query({
+      name: need.name,
+      path: need.path,
+    });
+    if (state !== "granted") {
+      throw new ConfigError(
+        `Cannot use ${need.flag} "${need.path}": ${need.name} permission is ${state} (run Deno with --allow-${need.name}=${need.path})`,
+      );
+    }
+  }
+}
+
+/**
+ * Imports the first installed native TensorFlow backend. Only packages
+ * already in node_modules are imported, so start-up never downloads one.
+ */
+async function loadNativeBackend(): Promise<unknown> {
+  for (const name of NATIVE_PACKAGES) {
+    const manifest = new URL(
+      `../node_modules/${name}/package.json`,
+      import.meta.url,
+    );
+    try {
+      await Deno.stat(manifest);
+    } catch {
+      continue;
+    }
+    return await import(`npm:${name}`);
+  }
+  throw new Error(`none of ${NATIVE_PACKAGES.join(", ")} is installed`);
+}
+
+async function main(): Promise<number> {
+  let config: Config;
+  try {
+    const parsed = loadConfig();
+    if (parsed.help) {
+      await write(Deno.stdout, `${parsed.usage}\n`);
+      return 0;
+    }
+    config = parsed.config;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    await write(
+      Deno.stderr,
+      `error: ${err.message}\nRun with --help for usage.\n`,
+    );
+    return 2;
+  }
+  const log = createLogger({ level: config.logLevel });
+  let server: ServerHandle;
+  try {
+    server = await startServer(config, { logger: log });
+  } catch (err) {
+    log.fatal({ err }, "Server failed to start");
+    return 1;
+  }
+  await shutdownOnSignal(server);
+  return 0;
+}
+
+/** Resolves after a SIGINT or SIGTERM has drained the server; a second signal forces. */
+function shutdownOnSignal(server: ServerHandle): Promise<void> {
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT", "SIGBREAK"]
+    : ["SIGINT", "SIGTERM"];
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (signal: Deno.Signal) => () => {
+      if (received) {
+        server.log.warn({ signal }, "Second signal, cancelling calls");
+        server.forceShutdown();
+        return;
+      }
+      received = true;
+      server.log.info({ signal }, "Signal received");
+      server.shutdown().then(() => {
+        for (const [s, listener] of listeners) {
+          Deno.removeSignalListener(s, listener);
+        }
+        resolve();
+      });
+    };
+    const listeners = signals.map((s) => [s, onSignal(s)] as const);
+    for (const [s, listener] of listeners) Deno.addSignalListener(s, listener);
+  });
+}
+
+async function write(
+  stream: { write(p: Uint8Array): Promise<number> },
+  text: string,
+) {
+  const bytes = new TextEncoder().encode(text);
+  for (let done = 0; done < bytes.length;) {
+    done += await stream.write(bytes.subarray(done));
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main());
+}
