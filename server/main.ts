@@ -32,6 +32,20 @@ export {
   defineConfig,
   parseConfig,
 } from "./config.ts";
+export {
+  AlreadyExistsError,
+  Code,
+  ConflictError,
+  DataLossError,
+  DomainError,
+  NotFoundError,
+  OutOfRangeError,
+  PreconditionError,
+  ResourceExhaustedError,
+  RpcError,
+  UnavailableError,
+  UnimplementedError,
+} from "./errors.ts";
 export { createLogger, type LogDestination, type Logger } from "./logger.ts";
 export type { RnnExplainHandlers } from "./services/mod.ts";
 export { SERVICE_NAMES };

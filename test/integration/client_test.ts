@@ -16,7 +16,7 @@ import {
   RpcError,
   Status,
 } from "../../client/mod.ts";
-import { NotFoundError } from "../../server/errors.ts";
+import { NotFoundError } from "../../server/main.ts";
 import { deferred, startTestServer, withDeadline } from "../_helpers.ts";
 
 /** A handler that waits until its call is aborted and reports the reason. */
