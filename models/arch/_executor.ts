@@ -11,7 +11,9 @@
  *    the static inputs' part plus its bias in one batched matmul or conv;
  *    each step then adds only its recurrent part.
  * 3. **Step loop and head.** Recurrent layers run per step, states are handed
- *    on, and the head reads the last step.
+ *    on, and the head reads the last step. In training, an R-LSTM that is the
+ *    only recurrent layer and reads only static inputs runs instead as one
+ *    fused op over all steps (`layers/relu_lstm_sequence.ts`).
  *
  * Dropout masks are drawn per (site, step), so batching does not change them.
  *

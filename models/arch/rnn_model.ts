@@ -34,7 +34,11 @@ export interface CreateModelOptions {
 /** Options of {@linkcode RnnModel.forward}. */
 export interface ForwardOptions {
   /**
-   * Training mode: apply the graph's dropout sites.
+   * Training mode: apply the graph's dropout sites. With the stock ReLU and
+   * gate gradients, training also runs an R-LSTM recurrence whose inputs do
+   * not depend on state (R-LSTM, ConvR-LSTM) as one fused op with a
+   * hand-written backward pass; its cell arithmetic runs in float64, so
+   * results equal the step-by-step path up to float32 rounding.
    * @default false
    */
   training?: boolean;
