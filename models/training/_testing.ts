@@ -4,7 +4,7 @@
  * @module
  */
 import type { ModelSpec } from "../arch/spec.ts";
-import { createUniform } from "../arch/_random.ts";
+import { Random } from "../data/mod.ts";
 import type { TrainingData } from "./training_data.ts";
 
 /**
@@ -19,7 +19,8 @@ export function syntheticData(
   noise = 0.6,
 ): TrainingData {
   const perSample = spec.steps * spec.rows * spec.columns;
-  const next = createUniform(seed);
+  const random = new Random(seed);
+  const next = () => random.next();
   const x = new Float32Array(count * perSample);
   const labels = new Uint8Array(count);
   for (let n = 0; n < count; n++) {

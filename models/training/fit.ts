@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { RnnModel } from "../arch/rnn_model.ts";
-import { deriveSeed, permutation } from "../arch/_random.ts";
+import { deriveSeed, Random } from "../data/mod.ts";
 import {
   checkTrainingData,
   gatherBatch,
@@ -57,7 +57,11 @@ export interface FitOptions {
   batchSize?: number;
   /** Adam's learning rate (β and ε are tf.train.adam's defaults). @default 0.0002 */
   learningRate?: number;
-  /** Seed of shuffling, subset choice and dropout. @default 0 */
+  /**
+   * Seed of shuffling, subset choice and dropout, an integer in
+   * [0, 2^32 − 1].
+   * @default 0
+   */
   seed?: number;
   /** Checked before every step; aborting rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -88,6 +92,11 @@ export interface FitResult {
   seconds: number;
 }
 
+/** Seed streams of {@linkcode fit}, one per use. */
+const SUBSET_STREAM = 0;
+const EPOCH_STREAM = 1;
+const DROPOUT_STREAM = 2;
+
 function positiveInt(value: number, name: string, min = 1): number {
   if (!Number.isInteger(value) || value < min) {
     throw new RangeError(
@@ -105,8 +114,8 @@ function trainingOrder(
   if (maxSamples === undefined || maxSamples >= count) {
     return Uint32Array.from({ length: count }, (_, i) => i);
   }
-  return permutation(count, deriveSeed(seed, "subset")).slice(0, maxSamples)
-    .sort();
+  return new Random(deriveSeed(seed, SUBSET_STREAM)).permutation(count)
+    .slice(0, maxSamples).sort();
 }
 
 /**
@@ -143,6 +152,12 @@ export async function fit(
     );
   }
   const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new RangeError(
+      `Cannot fit: seed must be an integer in [0, 2^32 − 1]: got ${seed}`,
+    );
+  }
+  const dropoutSeed = deriveSeed(seed, DROPOUT_STREAM);
   const subset = trainingOrder(data.count, seed, options.maxSamples);
   const stepsPerEpoch = Math.ceil(subset.length / batchSize);
   const totalSamples = Math.max(0, epochs - startEpoch) * subset.length;
@@ -157,10 +172,10 @@ export async function fit(
   try {
     for (let epoch = startEpoch; epoch < epochs; epoch++) {
       const epochStart = performance.now();
-      const order = permutation(
-        subset.length,
-        deriveSeed(seed, "epoch", epoch),
-      );
+      const order = new Random(
+        deriveSeed(deriveSeed(seed, EPOCH_STREAM), epoch),
+      )
+        .permutation(subset.length);
       let lossSum = 0;
       let correctSum = 0;
       for (let step = 0; step < stepsPerEpoch; step++) {
@@ -177,7 +192,7 @@ export async function fit(
             () => {
               const logits = model.forward(x, {
                 training: true,
-                seed: deriveSeed(seed, "dropout", epoch, step),
+                seed: deriveSeed(deriveSeed(dropoutSeed, epoch), step),
                 inputGradient: false,
               });
               correct = tf.keep(countCorrect(logits, labels));

@@ -173,6 +173,11 @@ Deno.test("fit() throws RangeError for invalid options before training", async (
       () => fit(model, data, { maxSamples: 0 }),
       /maxSamples must be an integer ≥ 1/,
     );
+    await assert.rejects(
+      () => fit(model, data, { seed: -1 }),
+      /seed must be an integer in \[0, 2\^32 − 1\]: got -1/,
+    );
+    await assert.rejects(() => fit(model, data, { seed: 0.5 }), RangeError);
     await assert.rejects(() => fit(model, { ...data, count: 6 }), RangeError);
     await assert.rejects(
       () =>
