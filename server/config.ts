@@ -36,7 +36,7 @@ export interface Config {
   readonly dataDir: string;
   /** Folder holding model checkpoints; must be writable. */
   readonly checkpointDir: string;
-  /** Milliseconds that shutdown waits for in-flight calls before cancelling them. */
+  /** Milliseconds that shutdown waits for in-flight calls before cutting them off (UNAVAILABLE). */
   readonly shutdownGraceMs: number;
 }
 
@@ -171,7 +171,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     env: "RNN_EXPLAIN_SHUTDOWN_GRACE_MS",
     fallback: "10000",
     metavar: "MS",
-    help: "how long shutdown drains in-flight calls before cancelling them",
+    help: "how long shutdown waits for in-flight calls before cutting them off",
     parse: integer(0, 3_600_000),
   }),
 ];
