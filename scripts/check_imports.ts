@@ -168,26 +168,32 @@ function checkBuiltin(
  * Comments are skipped, so examples in JSDoc do not count.
  */
 export function importsOf(source: string): string[] {
-  const code = stripComments(source);
+  const { code, strings } = tokenize(source);
   const specifiers: string[] = [];
+  // Quoted strings are placeholders `"0"`, `"1"`… (their index), so that an
+  // `import` inside a string (test data, messages) never matches.
   const patterns = [
-    /\b(?:import|export)\s+(?:type\s+)?[^;"'`]*?\bfrom\s*["']([^"']+)["']/g,
-    /\bimport\s*["']([^"']+)["']/g,
-    /\bimport\s*\(\s*["']([^"']+)["']\s*[,)]/g,
+    /\b(?:import|export)\s+(?:type\s+)?[^;"]*?\bfrom\s*"(\d+)"/g,
+    /\bimport\s*"(\d+)"/g,
+    /\bimport\s*\(\s*"(\d+)"\s*[,)]/g,
   ];
   for (const pattern of patterns) {
-    for (const match of code.matchAll(pattern)) specifiers.push(match[1]!);
+    for (const match of code.matchAll(pattern)) {
+      specifiers.push(strings[Number(match[1])]!);
+    }
   }
   return specifiers;
 }
 
 /**
- * Replaces comments, regular expression literals and the contents of
- * template literals with spaces (no import specifier is a template), leaving
- * quoted strings alone. A `/` starts a regular expression where an operand
- * is expected, the usual heuristic of JavaScript tokenizers.
+ * Replaces comments, regular expression literals and template literals with
+ * spaces (no import specifier is a template), and each quoted string with
+ * `"<index>"` into the returned list of their contents. A `/` starts a
+ * regular expression where an operand is expected, the usual heuristic of
+ * JavaScript tokenizers.
  */
-function stripComments(source: string): string {
+function tokenize(source: string): { code: string; strings: string[] } {
+  const strings: string[] = [];
   let out = "";
   let i = 0;
   const skipQuoted = (quote: string) => {
@@ -222,13 +228,14 @@ function stripComments(source: string): string {
     } else if (c === '"' || c === "'") {
       const start = i;
       skipQuoted(c);
-      out += source.slice(start, i);
+      out += `"${strings.length}"`;
+      strings.push(source.slice(start + 1, i - 1));
     } else {
       out += c;
       i++;
     }
   }
-  return out;
+  return { code: out, strings };
 }
 
 /**

@@ -38,7 +38,7 @@ const f = import(name); // not a literal: not checked
   ]);
 });
 
-Deno.test("importsOf() ignores comments, template literals and regular expressions", () => {
+Deno.test("importsOf() ignores comments, strings, template literals and regular expressions", () => {
   const source = `
 /**
  * @example
@@ -50,6 +50,7 @@ Deno.test("importsOf() ignores comments, template literals and regular expressio
 const message = \`import "\${name}" from "./in_template.ts"\`;
 const pattern = /import\\s*["']([^"']+)["']/g;
 const ratio = a / b; import { z } from "./real.ts"; // c / d
+const data = { "a.ts": 'import "./in_string.ts";', b: "export * from './x.ts'" };
 `;
   assert.deepEqual(importsOf(source), ["./real.ts"]);
 });
