@@ -52,6 +52,13 @@ export interface ExecuteOptions {
   sigmoid: (z: tf.Tensor) => tf.Tensor;
   /** Keep every activation of every step. */
   record: boolean;
+  /**
+   * With `record`: keep static activations (those that depend on `x` only)
+   * time-major [T·N, ...] in {@linkcode ExecuteResult.statics} instead of
+   * splitting them per step; steps then hold only the static activations
+   * that recurrent layers read (one gather per step and name each).
+   */
+  batchStatics?: boolean;
   /** Whether the gradient with respect to `x` is needed. */
   inputGradient: boolean;
   /**
@@ -71,6 +78,8 @@ export interface ExecuteResult {
   steps: Activations[];
   /** Head activations (only when recording). */
   head: Activations;
+  /** Static activations, time-major [T·N, ...] (only with `batchStatics`). */
+  statics: Activations;
 }
 
 interface Prepared {
@@ -334,8 +343,17 @@ export function execute(
   }
   // Phase 3: the step loop.
   const recorded: Activations[] = [];
+  // Splitting is one gather per step and name (slow on wasm): with
+  // batchStatics, only what the step loop reads is split.
+  const readInLoop = new Set(
+    dynamicLayers.flatMap((l) =>
+      "inputs" in l ? l.inputs.map((i) => i.from) : [l.input]
+    ),
+  );
   const staticSteps = options.record
-    ? [...batched].map(([name, t]) => [name, splitSteps(t, steps)] as const)
+    ? [...batched]
+      .filter(([name]) => !options.batchStatics || readInLoop.has(name))
+      .map(([name, t]) => [name, splitSteps(t, steps)] as const)
     : [];
   let env: Activations = new Map();
   for (let t = 0; t < steps; t++) {
@@ -394,7 +412,10 @@ function finishHead(
       headOnly.set(layer.output, read(head, layer.output));
     }
   }
-  return { logits, steps: recorded, head: headOnly };
+  const statics: Activations = options.record && options.batchStatics
+    ? batched
+    : new Map();
+  return { logits, steps: recorded, head: headOnly, statics };
 }
 
 /**

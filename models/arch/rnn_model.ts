@@ -72,6 +72,17 @@ export interface ForwardOptions {
 export interface TraceOptions {
   /** @default tf.relu */
   relu?: (z: tf.Tensor) => tf.Tensor;
+  /**
+   * Keep the static activations (those that depend on `x` only: `x`, the
+   * input layers, the conv front end) time-major in
+   * {@linkcode ModelTrace.statics} instead of splitting them per step. The
+   * steps then hold only the recurrent layers' activations, the states and
+   * the static activations that recurrent layers read. Splitting costs one
+   * gather per step and activation (slow on `wasm`); explainers that walk
+   * the static layers once over all T·N rows skip it.
+   * @default false
+   */
+  batchStatics?: boolean;
 }
 
 /**
@@ -89,6 +100,11 @@ export interface ModelTrace {
   readonly head: Readonly<Record<string, tf.Tensor>>;
   /** [N, 10], the same tensor as `head.logits`. */
   readonly logits: tf.Tensor2D;
+  /**
+   * With `batchStatics` only: the static activations, time-major
+   * [T·N, ...shape] (rows t·N … (t+1)·N − 1 are step t); else empty.
+   */
+  readonly statics: Readonly<Record<string, tf.Tensor>>;
 }
 
 /**
@@ -200,12 +216,14 @@ export class RnnModel {
         relu: options.relu ?? tf.relu,
         sigmoid: tf.sigmoid,
         record: true,
+        batchStatics: options.batchStatics ?? false,
         inputGradient: true,
         fuseRecurrence: false,
       });
       return {
         steps: run.steps.map((m) => Object.fromEntries(m)),
         head: Object.fromEntries(run.head),
+        statics: Object.fromEntries(run.statics),
       };
     });
     return {
@@ -213,6 +231,7 @@ export class RnnModel {
       steps: tensors.steps,
       head: tensors.head,
       logits: tensors.head.logits as tf.Tensor2D,
+      statics: tensors.statics,
     };
   }
 
@@ -412,5 +431,6 @@ export function createModel(
 export function disposeTrace(trace: ModelTrace): void {
   for (const step of trace.steps) tf.dispose(Object.values(step));
   tf.dispose(Object.values(trace.head));
+  tf.dispose(Object.values(trace.statics));
   trace.logits.dispose();
 }

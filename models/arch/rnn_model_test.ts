@@ -338,6 +338,55 @@ Deno.test("RnnModel.trace() records every layer's inputs and outputs at every st
   }
 });
 
+Deno.test("RnnModel.trace() keeps static activations time-major with batchStatics", async (t) => {
+  for (const architecture of ARCHITECTURES) {
+    await t.step(architecture, async () => {
+      await withModel({ architecture, steps: 4 }, async (model) => {
+        const x = input(model, 3);
+        const plain = model.trace(x);
+        const batched = model.trace(x, { batchStatics: true });
+        try {
+          assert.deepEqual(
+            await batched.logits.data(),
+            await plain.logits.data(),
+          );
+          const g = model.graph;
+          const names = Object.keys(batched.statics);
+          assert.ok(names.includes("x"));
+          for (const name of names) {
+            // Rows t·N … (t+1)·N − 1 are step t of the plain trace.
+            const stacked = await read(() =>
+              tf.concat(plain.steps.map((s) => s[name]!), 0)
+            );
+            assert.deepEqual(
+              batched.statics[name]!.shape,
+              [12, ...g.shapes[name]!],
+            );
+            assert.deepEqual(await batched.statics[name]!.data(), stacked);
+          }
+          // Steps keep what the recurrent layers read, identical to the plain trace.
+          for (const [name, value] of Object.entries(batched.steps[2]!)) {
+            assert.deepEqual(
+              await value.data(),
+              await plain.steps[2]![name]!.data(),
+              name,
+            );
+          }
+          assert.deepEqual(plain.statics, {});
+          if (architecture === "conv_r_lstm") {
+            // The front end is read by no recurrent layer: not split.
+            assert.equal(batched.steps[0]!.conv1, undefined);
+          }
+        } finally {
+          disposeTrace(plain);
+          disposeTrace(batched);
+          x.dispose();
+        }
+      });
+    });
+  }
+});
+
 Deno.test("RnnModel.trace() exposes an R-LSTM cell that follows its equations", async () => {
   await withModel({ architecture: "r_lstm", steps: 4 }, async (model) => {
     const x = input(model, 3);

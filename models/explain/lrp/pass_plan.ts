@@ -6,14 +6,16 @@
  *
  * @module
  */
-import type {
-  ArchitectureGraph,
-  ConvLayer,
-  DenseLayer,
-  Layer,
-  LstmLayer,
-  PoolLayer,
-  ReshapeLayer,
+import {
+  type ArchitectureGraph,
+  type ConvLayer,
+  type DenseLayer,
+  type Layer,
+  layerOutputs,
+  type LstmLayer,
+  type PoolLayer,
+  type ReshapeLayer,
+  staticActivations,
 } from "../../arch/graph.ts";
 import type { Composite, LayerSlot, SlotInput } from "../composites.ts";
 import type { LinearLayer, LstmCellOptions, Rule } from "../rules/mod.ts";
@@ -85,6 +87,15 @@ export interface PassPlan {
   readonly composite: Composite;
   /** Step layers in forward order (the pass walks them backwards). */
   readonly steps: readonly LayerOp[];
+  /**
+   * The step layers that depend on `x` only (input layers, the conv front
+   * end), in forward order: the pass walks them once over all T·N rows.
+   */
+  readonly statics: readonly LayerOp[];
+  /** The other step layers, in forward order: walked once per step. */
+  readonly loop: readonly LayerOp[];
+  /** The static activations (outputs of {@linkcode statics}, and `x`). */
+  readonly staticNames: ReadonlySet<string>;
   /** Head layers in forward order. */
   readonly head: readonly LayerOp[];
 }
@@ -192,10 +203,17 @@ export function createPassPlan(
 ): PassPlan {
   const domains = activationDomains(graph);
   const op = (layer: Layer) => opOf(graph, domains, composite, layer);
+  const steps = Object.freeze(graph.stepLayers.map(op));
+  const staticNames = staticActivations(graph);
+  const isStatic = (o: LayerOp) =>
+    layerOutputs(o.layer).every((name) => staticNames.has(name));
   return Object.freeze({
     graph,
     composite,
-    steps: Object.freeze(graph.stepLayers.map(op)),
+    steps,
+    statics: Object.freeze(steps.filter(isStatic)),
+    loop: Object.freeze(steps.filter((o) => !isStatic(o))),
+    staticNames,
     head: Object.freeze(graph.headLayers.map(op)),
   });
 }

@@ -3,18 +3,24 @@
  * architecture, as the thesis code's `lrp()` does (thesis-code §3.4), but
  * driven by the graph instead of written per architecture.
  *
- * 1. Trace the batch (every activation of every step), read the logits and
- *    resolve each sample's target; the start relevance is
- *    relu(target logit), one-hot (thesis-code §3.1).
+ * 1. Trace the batch, keeping the static activations (those that depend on
+ *    `x` only: input layers, the conv front end) time-major [T·N, ...]
+ *    rather than split per step; read the logits and resolve each sample's
+ *    target; the start relevance is relu(target logit), one-hot
+ *    (thesis-code §3.1).
  * 2. Walk the head backwards; what reaches step activations goes to step
  *    T − 1.
- * 3. For t = T − 1 … 0, walk the step's layers backwards, applying the
- *    composite's rule per layer. What reaches a state input (`recur_prev`,
- *    `h_prev`, `c_prev`, `conv1_prev`, `conv2_prev`) is handed to its source
- *    activation at step t − 1; what reaches `x` is the step's pixel
- *    relevance, handed to `onStep` at once. At t = 0 the state inputs are
- *    the zero initial states: what reaches them is the initial-state
- *    relevance.
+ * 3. For t = T − 1 … 0, walk the step's recurrent layers backwards, applying
+ *    the composite's rule per layer. What reaches a state input
+ *    (`recur_prev`, `h_prev`, `c_prev`, `conv1_prev`, `conv2_prev`) is handed
+ *    to its source activation at step t − 1; what reaches a static
+ *    activation is kept for step 4. At t = 0 the state inputs are the zero
+ *    initial states: what reaches them is the initial-state relevance.
+ * 4. Stack what every step handed to static activations time-major and walk
+ *    the static layers backwards once over all T·N rows (one big matmul or
+ *    convolution per term instead of T small ones, and no per-step gathers
+ *    of the front end's activations); what reaches `x` is the pixel
+ *    relevance, handed to `onStep` T − 1 down to 0.
  *
  * Every rule reports what it absorbs, so each sample's bookkeeping
  * start = input + absorbed + initial state + residual is measured, never
@@ -57,8 +63,9 @@ export interface RelevancePassOptions {
   /** Checked between time steps; an abort rejects with the signal's reason. */
   readonly signal?: AbortSignal;
   /**
-   * Receives each step's pixel relevance, T − 1 down to 0: as soon as it
-   * exists when count ≤ `maxBatch`, else once every chunk is done.
+   * Receives each step's pixel relevance, T − 1 down to 0, once the pass
+   * (every chunk, above `maxBatch`) is done: the static layers are walked
+   * once for all steps, so no step's pixels exist before the last.
    */
   readonly onStep?: (step: StepRelevance) => void;
   /**
@@ -133,8 +140,20 @@ function headPass(
 ): { incoming: RelevanceMap; absorbed: tf.Tensor1D } {
   return tf.tidy(() => {
     const batch = targets.length;
-    const last = trace.steps[trace.steps.length - 1]!;
-    const acts: ActivationMap = { ...last, ...trace.head };
+    const steps = trace.steps.length;
+    const acts: Record<string, tf.Tensor> = {
+      ...trace.steps[steps - 1]!,
+      ...trace.head,
+    };
+    // Static activations the head reads: step T − 1's rows.
+    for (const layer of plan.graph.headLayers) {
+      for (const { from } of layer.inputs) {
+        const all = trace.statics[from];
+        if (acts[from] === undefined && all !== undefined) {
+          acts[from] = tf.slice(all, (steps - 1) * batch, batch);
+        }
+      }
+    }
     const oneHot = tf.oneHot(tf.tensor1d(targets, "int32"), CLASSES);
     const rel: RelevanceMap = {
       logits: tf.mul(tf.relu(trace.logits), oneHot),
@@ -151,27 +170,72 @@ function headPass(
   });
 }
 
-/** One step: incoming relevance → pixels, states for step t − 1, absorbed. */
+/** One step: incoming relevance → states for step t − 1, static activations, absorbed. */
 function stepPass(
   plan: PassPlan,
   acts: ActivationMap,
   weights: ReadonlyMap<string, LayerWeights>,
   incoming: RelevanceMap,
   batch: number,
-): { carry: RelevanceMap; pixels: tf.Tensor; absorbed: tf.Tensor1D } {
+): { carry: RelevanceMap; statics: RelevanceMap; absorbed: tf.Tensor1D } {
   return tf.tidy(() => {
     const rel: RelevanceMap = {};
     for (const [name, r] of Object.entries(incoming)) {
       addRelevance(rel, name, r);
     }
-    const absorbed = walkBack(plan, plan.steps, acts, weights, rel, batch);
+    const absorbed = walkBack(plan, plan.loop, acts, weights, rel, batch);
     const carry: RelevanceMap = {};
     for (const state of plan.graph.states) {
       const r = rel[state.name];
       if (r !== undefined) carry[state.source] = r;
       delete rel[state.name];
     }
-    const pixels = rel.x ?? tf.zerosLike(acts.x!);
+    const statics: RelevanceMap = {};
+    for (const name of Object.keys(rel)) {
+      if (!plan.staticNames.has(name)) {
+        throw new Error(
+          `Cannot propagate relevance: activation "${name}" kept relevance`,
+        );
+      }
+      statics[name] = rel[name]!;
+    }
+    return { carry, statics, absorbed };
+  });
+}
+
+/**
+ * The static layers, once over all T·N rows (time-major): the relevance
+ * each step handed to static activations → pixels [T·N, size], absorbed
+ * [T·N].
+ */
+function staticPass(
+  plan: PassPlan,
+  trace: ModelTrace,
+  weights: ReadonlyMap<string, LayerWeights>,
+  perStep: readonly RelevanceMap[],
+  batch: number,
+): { pixels: tf.Tensor; absorbed: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const rows = batch * perStep.length;
+    const rel: RelevanceMap = {};
+    const names = new Set(perStep.flatMap((r) => Object.keys(r)));
+    for (const name of names) {
+      const shape = plan.graph.shapes[name]!;
+      rel[name] = tf.concat(
+        perStep.map((r) => r[name] ?? tf.zeros([batch, ...shape])),
+        0,
+      );
+    }
+    const absorbed = walkBack(
+      plan,
+      plan.statics,
+      trace.statics,
+      weights,
+      rel,
+      rows,
+    );
+    const pixels = rel.x ??
+      tf.zeros([rows, plan.graph.shapes.x!.reduce((a, d) => a * d, 1)]);
     delete rel.x;
     const left = Object.keys(rel);
     if (left.length > 0) {
@@ -179,7 +243,7 @@ function stepPass(
         `Cannot propagate relevance: activation "${left[0]}" kept relevance`,
       );
     }
-    return { carry, pixels, absorbed };
+    return { pixels: tf.reshape(pixels, [rows, -1]), absorbed };
   });
 }
 
@@ -265,19 +329,7 @@ async function passChunks(
     relevance.set(part.relevance, first * steps * size);
     summaries.push(...part.summaries);
   }
-  const { onStep } = options;
-  if (onStep !== undefined) {
-    let since = performance.now();
-    for (let t = steps - 1; t >= 0; t--) {
-      since = await yieldIfDue(since, options.signal);
-      const slice = new Float32Array(count * size);
-      for (let n = 0; n < count; n++) {
-        const offset = (n * steps + t) * size;
-        slice.set(relevance.subarray(offset, offset + size), n * size);
-      }
-      onStep({ step: t, relevance: slice, sums: sumsOf(slice, count) });
-    }
-  }
+  await streamSteps(relevance, count, steps, options, performance.now());
   return { relevance, summaries };
 }
 
@@ -303,9 +355,11 @@ async function passBatch(
   };
   let trace: ModelTrace | undefined;
   let carry: RelevanceMap = {};
+  // Relevance each step hands to static activations, until the static pass.
+  const perStep: RelevanceMap[] = new Array(steps).fill({});
   const x = tf.tensor3d(input.x, [count, steps, size]);
   try {
-    trace = model.trace(x);
+    trace = model.trace(x, { batchStatics: true });
     readWeights(model, plan, weights);
     const logits = await trace.logits.data() as Float32Array;
     const targets = resolveTargets(
@@ -324,20 +378,25 @@ async function passBatch(
       const out = stepPass(plan, trace.steps[t]!, weights, carry, count);
       tf.dispose(Object.values(carry));
       carry = out.carry;
-      pending = [out.pixels, out.absorbed];
-      const pixels = await read(out.pixels);
+      perStep[t] = out.statics;
+      pending = [out.absorbed];
       addInto(absorbed, await read(out.absorbed));
+    }
+    since = await yieldIfDue(since, options.signal);
+    const statics = staticPass(plan, trace, weights, perStep, count);
+    disposeSteps(perStep);
+    pending = [statics.pixels, statics.absorbed];
+    const pixels = await read(statics.pixels);
+    const staticAbsorbed = await read(statics.absorbed);
+    for (let t = 0; t < steps; t++) {
       for (let n = 0; n < count; n++) {
+        const row = t * count + n;
+        absorbed[n] += staticAbsorbed[row]!;
         relevance.set(
-          pixels.subarray(n * size, (n + 1) * size),
+          pixels.subarray(row * size, (row + 1) * size),
           (n * steps + t) * size,
         );
       }
-      options.onStep?.({
-        step: t,
-        relevance: Float32Array.from(pixels),
-        sums: sumsOf(pixels, count),
-      });
     }
     // What reached the zero states of step 0.
     const initial = new Float64Array(count);
@@ -346,16 +405,47 @@ async function passBatch(
       pending = [flat];
       addInto(initial, await read(flat));
     }
+    await streamSteps(relevance, count, steps, options, since);
     return {
       relevance,
       summaries: summarize(logits, targets, relevance, absorbed, initial),
     };
   } finally {
     x.dispose();
+    disposeSteps(perStep);
     if (trace !== undefined) disposeTrace(trace);
     disposeWeights(weights);
     tf.dispose(Object.values(carry));
     tf.dispose(pending);
+  }
+}
+
+function disposeSteps(perStep: RelevanceMap[]): void {
+  for (let t = 0; t < perStep.length; t++) {
+    tf.dispose(Object.values(perStep[t]!));
+    perStep[t] = {};
+  }
+}
+
+/** Hands each step's pixel relevance to `onStep`, T − 1 down to 0. */
+async function streamSteps(
+  relevance: Float32Array,
+  count: number,
+  steps: number,
+  options: RelevancePassOptions,
+  since: number,
+): Promise<void> {
+  const { onStep } = options;
+  if (onStep === undefined) return;
+  const size = relevance.length / (count * steps);
+  for (let t = steps - 1; t >= 0; t--) {
+    since = await yieldIfDue(since, options.signal);
+    const slice = new Float32Array(count * size);
+    for (let n = 0; n < count; n++) {
+      const offset = (n * steps + t) * size;
+      slice.set(relevance.subarray(offset, offset + size), n * size);
+    }
+    onStep({ step: t, relevance: slice, sums: sumsOf(slice, count) });
   }
 }
 
