@@ -140,40 +140,24 @@ export async function startServer(
     },
     "TensorFlow.js backend ready",
   );
-
-  const server = new Server({
-    interceptors: [createAccessLogInterceptor(log)],
-  });
-  const health = new HealthImplementation(
-    Object.fromEntries(
-      ["", ...SERVICE_NAMES].map((name) => [name, "NOT_SERVING"]),
-    ),
-  );
-  health.addToServer(server);
-  new ReflectionService(loadReflectionDescriptors()).addToServer(server);
   const cutoff = new AbortController();
-  addRnnExplainServices(server, options.handlers ?? {}, {
+  const { server, health } = createGrpcServer(
     log,
-    shutdown: cutoff.signal,
-  });
-
+    options.handlers ?? {},
+    cutoff.signal,
+  );
   const port = await bind(server, config);
   const address = `${formatHost(config.host)}:${port}`;
-  for (const name of ["", ...SERVICE_NAMES]) health.setStatus(name, "SERVING");
+  for (const name of HEALTH_NAMES) health.setStatus(name, "SERVING");
   log.info({ address, port, services: SERVICE_NAMES }, "Server started");
 
   const cut = () => {
-    if (!cutoff.signal.aborted) {
-      cutoff.abort(
-        new UnavailableError(
-          "Cannot complete the call: the server is shutting down",
-        ),
-      );
-    }
-  };
-  const forceShutdown = () => {
-    cut();
-    server.forceShutdown();
+    if (cutoff.signal.aborted) return;
+    cutoff.abort(
+      new UnavailableError(
+        "Cannot complete the call: the server is shutting down",
+      ),
+    );
   };
   let stopping: Promise<ShutdownResult> | undefined;
   const shutdown = (opts: ShutdownOptions = {}): Promise<ShutdownResult> =>
@@ -187,11 +171,35 @@ export async function startServer(
     backend,
     log,
     shutdown,
-    forceShutdown,
+    forceShutdown: () => {
+      cut();
+      server.forceShutdown();
+    },
     [Symbol.asyncDispose]: async () => {
       await shutdown();
     },
   };
+}
+
+/** The overall health entry ("") and one per API service. */
+const HEALTH_NAMES = ["", ...SERVICE_NAMES];
+
+/** One grpc-js server with the access log, health (NOT_SERVING until bound), reflection and the API. */
+function createGrpcServer(
+  log: Logger,
+  handlers: RnnExplainHandlers,
+  shutdown: AbortSignal,
+): { server: Server; health: HealthImplementation } {
+  const server = new Server({
+    interceptors: [createAccessLogInterceptor(log)],
+  });
+  const health = new HealthImplementation(
+    Object.fromEntries(HEALTH_NAMES.map((name) => [name, "NOT_SERVING"])),
+  );
+  health.addToServer(server);
+  new ReflectionService(loadReflectionDescriptors()).addToServer(server);
+  addRnnExplainServices(server, handlers, { log, shutdown });
+  return { server, health };
 }
 
 /** How long cut-off calls get to send their UNAVAILABLE status before the connections close. */
@@ -204,9 +212,7 @@ async function drain(
   options: { graceMs: number; cut: () => void },
 ): Promise<ShutdownResult> {
   const started = performance.now();
-  for (const name of ["", ...SERVICE_NAMES]) {
-    health.setStatus(name, "NOT_SERVING");
-  }
+  for (const name of HEALTH_NAMES) health.setStatus(name, "NOT_SERVING");
   log.info({ graceMs: options.graceMs }, "Server draining");
   let forced = false;
   await new Promise<void>((resolve) => {
@@ -239,6 +245,7 @@ function bind(server: Server, config: Config): Promise<number> {
       ServerCredentials.createInsecure(),
       (err, port) => {
         if (err !== null) {
+          server.forceShutdown();
           reject(
             new Error(
               `Cannot listen on ${config.host}:${config.port}: ${err.message}`,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SERVICE_NAMES } from "../../server/main.ts";
+import { defineConfig, SERVICE_NAMES, startServer } from "../../server/main.ts";
 import { RpcError, Status } from "../../client/mod.ts";
 import { startTestServer } from "../_helpers.ts";
 
@@ -30,4 +30,26 @@ Deno.test("startServer() logs the chosen backend and the bound port", async () =
   const started = t.logs.find((l) => l.msg === "Server started");
   assert.equal(started?.port, t.server.port);
   assert.ok(t.server.port > 0);
+});
+
+Deno.test("startServer() rejects with a clear error when the port is taken", async () => {
+  await using t = await startTestServer();
+  await assert.rejects(
+    startServer(
+      defineConfig({
+        host: "127.0.0.1",
+        port: t.server.port,
+        backend: "wasm",
+        logLevel: "silent",
+      }),
+    ),
+    (err: unknown) => {
+      assert.ok(err instanceof Error);
+      assert.match(
+        err.message,
+        new RegExp(`^Cannot listen on 127\\.0\\.0\\.1:${t.server.port}: `),
+      );
+      return true;
+    },
+  );
 });
