@@ -6,9 +6,11 @@
  * for every rule and every {@linkcode LinearLayer}:
  *
  * 1. modify: `terms = rule.terms(x, W)`, each `(x_k, w_k, c_k)`;
- * 2. forward: `z_k = L(x_k; w_k)`, one linear map per term;
+ * 2. forward: `z_k = L(x_k; w_k)`; terms reading the layer input itself
+ *    share one map with their weights stacked by output unit;
  * 3. divide: `s_k = rule.normalize(R, z)` (stabilised, see {@linkcode divideStabilized});
- * 4. backward: `g_k = Lᵀ(s_k; w_k)`, one transposed map per term;
+ * 4. backward: `g_k = Lᵀ(s_k; w_k)`, stacked into one transposed map when
+ *    every term has the same gradient or the same input;
  * 5. multiply: `R_in = Σ_k c_k · x_k ⊙ g_k`.
  *
  * The transposes are explicit linear maps (matMul with a transposed weight,
@@ -255,32 +257,126 @@ export function applyRule(
       bias: rule.usesBias ? tensors.bias ?? null : null,
     };
     const terms = rule.terms(context);
-    const outputs = terms.map((t) => layer.forward(t.input, t.weight));
+    const outputs = forwardTerms(layer, terms, tensors.input);
     const { gradients, absorbed } = rule.normalize(
       tensors.relevance,
       outputs,
       context,
     );
-    let relevance: tf.Tensor | undefined;
-    terms.forEach((term, k) => {
-      const back = layer.transpose(
-        gradients[k] as tf.Tensor,
-        term.weight,
-        tensors.input.shape,
-      );
-      const part = tf.mul(term.input, back);
-      relevance = relevance === undefined
-        ? (term.coefficient === 1 ? part : tf.neg(part))
-        : (term.coefficient === 1
-          ? tf.add(relevance, part)
-          : tf.sub(relevance, part));
-    });
+    const relevance = backwardTerms(
+      layer,
+      terms,
+      gradients,
+      tensors.input.shape,
+    );
     const axes = absorbed.shape.map((_, i) => i).slice(1);
     return {
       relevance: relevance as tf.Tensor,
       absorbed: tf.sum(absorbed, axes) as tf.Tensor1D,
     };
   });
+}
+
+/** The axes along which weights stack: by output unit and by input unit. */
+function stackAxes(
+  layer: LinearLayer,
+): { output: number; input: number } | undefined {
+  if (layer.kind === "dense") return { output: 1, input: 0 };
+  if (layer.kind === "conv2d") return { output: 3, input: 2 };
+  return undefined;
+}
+
+/**
+ * Step 2, forward: the terms that read the layer input itself go through
+ * one map with their weights stacked by output unit (αβ: `[W⁺ | W⁻]`, one
+ * matmul or convolution instead of two); the others (bounds, batch 1) go
+ * one by one. The same products as term by term, in one larger call.
+ */
+function forwardTerms(
+  layer: LinearLayer,
+  terms: readonly Term[],
+  input: tf.Tensor,
+): tf.Tensor[] {
+  const axes = stackAxes(layer);
+  const shared = terms.filter((t) => t.input === input && t.weight !== null);
+  const outputs = new Map<Term, tf.Tensor>();
+  if (axes !== undefined && shared.length > 1) {
+    const weights = shared.map((t) => t.weight as tf.Tensor);
+    const z = layer.forward(input, tf.concat(weights, axes.output));
+    const parts = tf.split(
+      z,
+      weights.map((w) => w.shape[axes.output]!),
+      z.rank - 1,
+    );
+    shared.forEach((t, k) => outputs.set(t, parts[k]!));
+  }
+  return terms.map((t) => outputs.get(t) ?? layer.forward(t.input, t.weight));
+}
+
+/** `Σ_k c_k · x_k ⊙ back_k`. */
+function combine(
+  terms: readonly Term[],
+  backs: readonly tf.Tensor[],
+): tf.Tensor {
+  let relevance: tf.Tensor | undefined;
+  terms.forEach((term, k) => {
+    const part = tf.mul(term.input, backs[k]!);
+    relevance = relevance === undefined
+      ? (term.coefficient === 1 ? part : tf.neg(part))
+      : (term.coefficient === 1
+        ? tf.add(relevance, part)
+        : tf.sub(relevance, part));
+  });
+  return relevance as tf.Tensor;
+}
+
+/**
+ * Steps 4–5, backward and multiply, with as few transposed maps as the
+ * terms allow (the transposes dominate a pass):
+ *
+ * - one gradient for every term (zᴮ, the mixed rule): one transpose
+ *   against the weights stacked by input unit, `s · [W | W⁺ | W⁻]ᵀ`, split
+ *   into each term's share (a convolution with 1 input channel costs about
+ *   as much as one with 3);
+ * - one input for every term (αβ): `x ⊙ Lᵀ([c_1 s_1 | c_2 s_2]; [W_1 | W_2])`,
+ *   one transpose of the gradients and weights stacked by output unit;
+ * - otherwise term by term.
+ */
+function backwardTerms(
+  layer: LinearLayer,
+  terms: readonly Term[],
+  gradients: readonly tf.Tensor[],
+  inputShape: readonly number[],
+): tf.Tensor {
+  const axes = stackAxes(layer);
+  const weights = terms.map((t) => t.weight);
+  const stackable = axes !== undefined && terms.length > 1 &&
+    weights.every((w) => w !== null);
+  if (stackable && gradients.every((g) => g === gradients[0])) {
+    const stacked = tf.concat(weights as tf.Tensor[], axes.input);
+    const last = inputShape.length - 1;
+    const back = layer.transpose(gradients[0]!, stacked, [
+      ...inputShape.slice(0, last),
+      inputShape[last]! * terms.length,
+    ]);
+    return combine(terms, tf.split(back, terms.length, back.rank - 1));
+  }
+  if (stackable && terms.every((t) => t.input === terms[0]!.input)) {
+    const signed = gradients.map((g, k) =>
+      terms[k]!.coefficient === 1 ? g : tf.neg(g)
+    );
+    const g = tf.concat(signed, signed[0]!.rank - 1);
+    const back = layer.transpose(
+      g,
+      tf.concat(weights as tf.Tensor[], axes.output),
+      inputShape,
+    );
+    return tf.mul(terms[0]!.input, back);
+  }
+  return combine(
+    terms,
+    terms.map((t, k) => layer.transpose(gradients[k]!, t.weight, inputShape)),
+  );
 }
 
 /**
