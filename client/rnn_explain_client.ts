@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  type ChannelCredentials,
   type ChannelOptions,
   Client,
   credentials,
@@ -274,6 +275,11 @@ interface PartialCodec<T> {
   fromPartial(object: PartialMessage<T>): T;
 }
 
+/** Requests of a streaming call, as the caller may give them. */
+type RequestSource<T> =
+  | AsyncIterable<PartialMessage<T>>
+  | Iterable<PartialMessage<T>>;
+
 /**
  * Connects to an rnn-explain server. The connection is made lazily, on the
  * first call (or by `waitForReady`).
@@ -296,41 +302,157 @@ export function createRnnExplainClient(
   address: string,
   options: ClientOptions = {},
 ): RnnExplainClient {
-  const tls = options.tls ?? false;
-  if (options.token !== undefined && tls === false && !LOOPBACK.test(address)) {
-    throw new TypeError(
-      `Cannot send a bearer token over plaintext to "${address}": enable tls`,
+  const c = new Caller(address, options);
+  const model = ModelServiceService;
+  const training = TrainingServiceService;
+  const inference = InferenceServiceService;
+  const explain = ExplainServiceService;
+  const evaluation = EvaluationServiceService;
+  return {
+    listModels: c.unary(model.listModels, ListModelsRequest),
+    getModel: c.unary(model.getModel, GetModelRequest),
+    deleteModel: c.unary(model.deleteModel, DeleteModelRequest),
+    exportModel: c.serverStream(model.exportModel, ExportModelRequest),
+    importModel: c.clientStream(model.importModel, ImportModelRequest),
+    startTraining: c.unary(training.startTraining, StartTrainingRequest),
+    watchTraining: c.serverStream(training.watchTraining, WatchTrainingRequest),
+    cancelTraining: c.unary(training.cancelTraining, CancelTrainingRequest),
+    listTrainingJobs: c.unary(
+      training.listTrainingJobs,
+      ListTrainingJobsRequest,
+    ),
+    getTrainingJob: c.unary(training.getTrainingJob, GetTrainingJobRequest),
+    resumeTraining: c.unary(training.resumeTraining, ResumeTrainingRequest),
+    classify: c.unary(inference.classify, ClassifyRequest),
+    classifyStream: c.bidiStream(
+      inference.classifyStream,
+      ClassifyStreamRequest,
+    ),
+    listExplainers: c.unary(explain.listExplainers, ListExplainersRequest),
+    explain: c.serverStream(explain.explain, ExplainRequest),
+    explainBatch: c.unary(explain.explainBatch, ExplainBatchRequest),
+    evaluate: c.serverStream(evaluation.evaluate, EvaluateRequest),
+    checkHealth: (service, call) => c.checkHealth(service, call),
+    waitForReady: (timeoutMs) => c.waitForReady(timeoutMs),
+    close: () => c.close(),
+    [Symbol.dispose]: () => c.close(),
+  };
+}
+
+/** One channel and the settings every call shares; makes the four call shapes. */
+class Caller {
+  readonly #address: string;
+  readonly #options: ClientOptions;
+  readonly #client: Client;
+  readonly #defaultTimeoutMs: number;
+
+  constructor(address: string, options: ClientOptions) {
+    this.#address = address;
+    this.#options = options;
+    this.#client = new Client(
+      address,
+      channelCredentials(address, options),
+      options.channelOptions,
+    );
+    this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+  }
+
+  unary<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    codec: PartialCodec<Req>,
+  ) {
+    return (request?: PartialMessage<Req>, call?: CallOptions): Promise<Res> =>
+      unaryCall(
+        this.#client,
+        method,
+        codec.fromPartial(request ?? ({} as PartialMessage<Req>)),
+        this.#settings(call, true),
+      );
+  }
+
+  serverStream<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    codec: PartialCodec<Req>,
+  ) {
+    return (request: PartialMessage<Req>, call?: CallOptions) =>
+      serverStreamCall(
+        this.#client,
+        method,
+        codec.fromPartial(request),
+        this.#settings(call, false),
+      );
+  }
+
+  clientStream<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    codec: PartialCodec<Req>,
+  ) {
+    return (requests: RequestSource<Req>, call?: CallOptions) =>
+      clientStreamCall(
+        this.#client,
+        method,
+        fromPartials(requests, codec),
+        this.#settings(call, true),
+      );
+  }
+
+  bidiStream<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    codec: PartialCodec<Req>,
+  ) {
+    return (requests: RequestSource<Req>, call?: CallOptions) =>
+      bidiStreamCall(
+        this.#client,
+        method,
+        fromPartials(requests, codec),
+        this.#settings(call, false),
+      );
+  }
+
+  async checkHealth(service = "", call?: CallOptions): Promise<HealthStatus> {
+    const check = healthService.Check as unknown as MethodDefinition<
+      { service: string },
+      { status: HealthStatus }
+    >;
+    const response = await unaryCall(
+      this.#client,
+      check,
+      { service },
+      this.#settings(call, true),
+    );
+    return response.status;
+  }
+
+  waitForReady(timeoutMs = this.#defaultTimeoutMs): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.#client.waitForReady(Date.now() + timeoutMs, (error) => {
+        if (error === undefined) return resolve();
+        reject(
+          new RpcError(
+            Status.UNAVAILABLE,
+            `Cannot connect to "${this.#address}": ${error.message}`,
+            { cause: error },
+          ),
+        );
+      })
     );
   }
-  const channelCredentials = tls === false
-    ? credentials.createInsecure()
-    : tls === true
-    ? credentials.createSsl()
-    : credentials.createSsl(
-      toBuffer(tls.rootCerts),
-      toBuffer(tls.privateKey),
-      toBuffer(tls.certChain),
-    );
-  const client = new Client(
-    address,
-    channelCredentials,
-    options.channelOptions,
-  );
-  const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
 
-  const settings = (
-    call: CallOptions = {},
-    unaryResponse: boolean,
-  ): CallSettings => {
+  close(): void {
+    this.#client.close();
+  }
+
+  /** Metadata (token first, then the call's), deadline and signal of one call. */
+  #settings(call: CallOptions = {}, unaryResponse: boolean): CallSettings {
     const metadata = new Metadata();
-    if (options.token !== undefined) {
-      metadata.set("authorization", `Bearer ${options.token}`);
+    if (this.#options.token !== undefined) {
+      metadata.set("authorization", `Bearer ${this.#options.token}`);
     }
     for (const [key, value] of Object.entries(call.metadata ?? {})) {
       metadata.set(key, value);
     }
     const timeoutMs = call.timeoutMs ??
-      (unaryResponse ? defaultTimeoutMs : undefined);
+      (unaryResponse ? this.#defaultTimeoutMs : undefined);
     return {
       metadata,
       deadline: timeoutMs === undefined
@@ -338,110 +460,31 @@ export function createRnnExplainClient(
         : new Date(Date.now() + timeoutMs),
       signal: call.signal,
     };
-  };
-  const unary =
-    <Req, Res>(method: MethodDefinition<Req, Res>, codec: PartialCodec<Req>) =>
-    (
-      request: PartialMessage<Req> = {} as PartialMessage<Req>,
-      call?: CallOptions,
-    ) =>
-      unaryCall(
-        client,
-        method,
-        codec.fromPartial(request),
-        settings(call, true),
-      );
-  const serverStream =
-    <Req, Res>(method: MethodDefinition<Req, Res>, codec: PartialCodec<Req>) =>
-    (request: PartialMessage<Req>, call?: CallOptions) =>
-      serverStreamCall(
-        client,
-        method,
-        codec.fromPartial(request),
-        settings(call, false),
-      );
-  const clientStream =
-    <Req, Res>(method: MethodDefinition<Req, Res>, codec: PartialCodec<Req>) =>
-    (
-      requests:
-        | AsyncIterable<PartialMessage<Req>>
-        | Iterable<PartialMessage<Req>>,
-      call?: CallOptions,
-    ) =>
-      clientStreamCall(
-        client,
-        method,
-        mapRequests(requests, codec),
-        settings(call, true),
-      );
-  const bidiStream =
-    <Req, Res>(method: MethodDefinition<Req, Res>, codec: PartialCodec<Req>) =>
-    (
-      requests:
-        | AsyncIterable<PartialMessage<Req>>
-        | Iterable<PartialMessage<Req>>,
-      call?: CallOptions,
-    ) =>
-      bidiStreamCall(
-        client,
-        method,
-        mapRequests(requests, codec),
-        settings(call, false),
-      );
-
-  const model = ModelServiceService;
-  const training = TrainingServiceService;
-  const inference = InferenceServiceService;
-  const explain = ExplainServiceService;
-  const evaluation = EvaluationServiceService;
-  const health = healthService.Check as unknown as MethodDefinition<
-    { service: string },
-    { status: HealthStatus }
-  >;
-
-  const close = () => client.close();
-  return {
-    listModels: unary(model.listModels, ListModelsRequest),
-    getModel: unary(model.getModel, GetModelRequest),
-    deleteModel: unary(model.deleteModel, DeleteModelRequest),
-    exportModel: serverStream(model.exportModel, ExportModelRequest),
-    importModel: clientStream(model.importModel, ImportModelRequest),
-    startTraining: unary(training.startTraining, StartTrainingRequest),
-    watchTraining: serverStream(training.watchTraining, WatchTrainingRequest),
-    cancelTraining: unary(training.cancelTraining, CancelTrainingRequest),
-    listTrainingJobs: unary(training.listTrainingJobs, ListTrainingJobsRequest),
-    getTrainingJob: unary(training.getTrainingJob, GetTrainingJobRequest),
-    resumeTraining: unary(training.resumeTraining, ResumeTrainingRequest),
-    classify: unary(inference.classify, ClassifyRequest),
-    classifyStream: bidiStream(inference.classifyStream, ClassifyStreamRequest),
-    listExplainers: unary(explain.listExplainers, ListExplainersRequest),
-    explain: serverStream(explain.explain, ExplainRequest),
-    explainBatch: unary(explain.explainBatch, ExplainBatchRequest),
-    evaluate: serverStream(evaluation.evaluate, EvaluateRequest),
-    checkHealth: async (service = "", call) =>
-      (await unaryCall(client, health, { service }, settings(call, true)))
-        .status,
-    waitForReady: (timeoutMs = defaultTimeoutMs) =>
-      new Promise((resolve, reject) =>
-        client.waitForReady(
-          Date.now() + timeoutMs,
-          (error) =>
-            error === undefined ? resolve() : reject(
-              new RpcError(
-                Status.UNAVAILABLE,
-                `Cannot connect to "${address}": ${error.message}`,
-                { cause: error },
-              ),
-            ),
-        )
-      ),
-    close,
-    [Symbol.dispose]: close,
-  };
+  }
 }
 
-async function* mapRequests<Req>(
-  requests: AsyncIterable<PartialMessage<Req>> | Iterable<PartialMessage<Req>>,
+/** Plaintext, TLS with the system's roots, or TLS with the given material. */
+function channelCredentials(
+  address: string,
+  options: ClientOptions,
+): ChannelCredentials {
+  const tls = options.tls ?? false;
+  if (options.token !== undefined && tls === false && !LOOPBACK.test(address)) {
+    throw new TypeError(
+      `Cannot send a bearer token over plaintext to "${address}": enable tls`,
+    );
+  }
+  if (tls === false) return credentials.createInsecure();
+  if (tls === true) return credentials.createSsl();
+  return credentials.createSsl(
+    toBuffer(tls.rootCerts),
+    toBuffer(tls.privateKey),
+    toBuffer(tls.certChain),
+  );
+}
+
+async function* fromPartials<Req>(
+  requests: RequestSource<Req>,
   codec: PartialCodec<Req>,
 ): AsyncGenerator<Req> {
   for await (const request of requests) yield codec.fromPartial(request);
