@@ -6,8 +6,10 @@ WORKDIR /app
 RUN chown deno:deno /app
 USER deno
 
-# Dependencies first, so that code changes do not refetch them. Only the
-# server's module graph is installed (no buf or ts-proto in the image).
+# Only what the server needs: the contract (reflection reads the .proto
+# files at run time), models/ and server/. `deno install` fetches the npm
+# packages locked in deno.lock into node_modules, so nothing is fetched at
+# start-up.
 COPY --chown=deno:deno deno.json deno.lock ./
 COPY --chown=deno:deno proto/ proto/
 COPY --chown=deno:deno models/ models/
