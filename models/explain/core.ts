@@ -6,8 +6,8 @@
  * for every rule and every {@linkcode LinearLayer}:
  *
  * 1. modify: `terms = rule.terms(x, W)`, each `(x_k, w_k, c_k)`;
- * 2. forward: `z_k = L(x_k; w_k)`; terms reading the layer input itself
- *    share one map with their weights stacked by output unit;
+ * 2. forward: `z_k = L(x_k; w_k)`; on dense layers, terms reading the
+ *    layer input itself share one matmul with their weights stacked;
  * 3. divide: `s_k = rule.normalize(R, z)` (stabilised, see {@linkcode divideStabilized});
  * 4. backward: `g_k = Lᵀ(s_k; w_k)`, stacked into one transposed map when
  *    every term has the same gradient or the same input;
@@ -287,47 +287,26 @@ function stackAxes(
 }
 
 /**
- * Step 2, forward: the terms that read the layer input itself go through
- * one map with their weights stacked by output unit (αβ: `[W⁺ | W⁻]`, one
- * matmul or convolution instead of two); the others (bounds, batch 1) go
- * one by one. The same products as term by term, in one larger call.
+ * Step 2, forward. On dense layers the terms that read the layer input
+ * itself go through one matmul with their weights stacked by output unit
+ * (αβ: `[W⁺ | W⁻]`), then split. Convolutions stay term by term: splitting
+ * their output along channels is an element-by-element copy on `wasm` that
+ * costs about what the saved convolution does.
  */
 function forwardTerms(
   layer: LinearLayer,
   terms: readonly Term[],
   input: tf.Tensor,
 ): tf.Tensor[] {
-  const axes = stackAxes(layer);
   const shared = terms.filter((t) => t.input === input && t.weight !== null);
   const outputs = new Map<Term, tf.Tensor>();
-  if (axes !== undefined && shared.length > 1) {
+  if (layer.kind === "dense" && shared.length > 1) {
     const weights = shared.map((t) => t.weight as tf.Tensor);
-    const z = layer.forward(input, tf.concat(weights, axes.output));
-    const parts = tf.split(
-      z,
-      weights.map((w) => w.shape[axes.output]!),
-      z.rank - 1,
-    );
+    const z = layer.forward(input, tf.concat(weights, 1));
+    const parts = tf.split(z, weights.map((w) => w.shape[1]!), 1);
     shared.forEach((t, k) => outputs.set(t, parts[k]!));
   }
   return terms.map((t) => outputs.get(t) ?? layer.forward(t.input, t.weight));
-}
-
-/** `Σ_k c_k · x_k ⊙ back_k`. */
-function combine(
-  terms: readonly Term[],
-  backs: readonly tf.Tensor[],
-): tf.Tensor {
-  let relevance: tf.Tensor | undefined;
-  terms.forEach((term, k) => {
-    const part = tf.mul(term.input, backs[k]!);
-    relevance = relevance === undefined
-      ? (term.coefficient === 1 ? part : tf.neg(part))
-      : (term.coefficient === 1
-        ? tf.add(relevance, part)
-        : tf.sub(relevance, part));
-  });
-  return relevance as tf.Tensor;
 }
 
 /**
@@ -335,9 +314,11 @@ function combine(
  * terms allow (the transposes dominate a pass):
  *
  * - one gradient for every term (zᴮ, the mixed rule): one transpose
- *   against the weights stacked by input unit, `s · [W | W⁺ | W⁻]ᵀ`, split
- *   into each term's share (a convolution with 1 input channel costs about
- *   as much as one with 3);
+ *   against the m weights interleaved by input unit (`[W | W⁺ | W⁻]` with
+ *   the m copies of input i adjacent), so the result reads [..., I, m] and
+ *   `Σ_k c_k x_k ⊙ back_k` is a product with the stacked inputs and a sum
+ *   over the last axis, with no split (a convolution with 1 output channel
+ *   costs about as much as one with 3);
  * - one input for every term (αβ): `x ⊙ Lᵀ([c_1 s_1 | c_2 s_2]; [W_1 | W_2])`,
  *   one transpose of the gradients and weights stacked by output unit;
  * - otherwise term by term.
@@ -350,16 +331,40 @@ function backwardTerms(
 ): tf.Tensor {
   const axes = stackAxes(layer);
   const weights = terms.map((t) => t.weight);
-  const stackable = axes !== undefined && terms.length > 1 &&
+  const m = terms.length;
+  const stackable = axes !== undefined && m > 1 &&
     weights.every((w) => w !== null);
   if (stackable && gradients.every((g) => g === gradients[0])) {
-    const stacked = tf.concat(weights as tf.Tensor[], axes.input);
+    const w = weights as tf.Tensor[];
+    const stackedShape = [...w[0]!.shape];
+    stackedShape[axes.input] *= m;
+    // Stack on a new leading axis (contiguous), then move it after the
+    // input axis: a native transpose instead of an element-loop stack.
+    const perm = w[0]!.shape.map((_, i) => i + 1);
+    perm.splice(axes.input + 1, 0, 0);
+    const interleaved = tf.reshape(
+      tf.transpose(tf.stack(w, 0), perm),
+      stackedShape,
+    );
     const last = inputShape.length - 1;
-    const back = layer.transpose(gradients[0]!, stacked, [
+    const back = layer.transpose(gradients[0]!, interleaved, [
       ...inputShape.slice(0, last),
-      inputShape[last]! * terms.length,
+      inputShape[last]! * m,
     ]);
-    return combine(terms, tf.split(back, terms.length, back.rank - 1));
+    // [..., I, m]: term k's signed input in slot k, built by broadcasting
+    // (a stack or tile along the last axis is an element loop on wasm).
+    let inputs: tf.Tensor | undefined;
+    terms.forEach((t, k) => {
+      const slot = new Float32Array(m);
+      slot[k] = t.coefficient;
+      const part = tf.mul(
+        tf.reshape(t.input, [...t.input.shape, 1]),
+        tf.tensor1d(slot),
+      );
+      inputs = inputs === undefined ? part : tf.add(inputs, part);
+    });
+    const shape = [...back.shape.slice(0, -1), inputShape.at(-1)!, m];
+    return tf.sum(tf.mul(tf.reshape(back, shape), inputs!), -1);
   }
   if (stackable && terms.every((t) => t.input === terms[0]!.input)) {
     const signed = gradients.map((g, k) =>
@@ -373,10 +378,17 @@ function backwardTerms(
     );
     return tf.mul(terms[0]!.input, back);
   }
-  return combine(
-    terms,
-    terms.map((t, k) => layer.transpose(gradients[k]!, t.weight, inputShape)),
-  );
+  let relevance: tf.Tensor | undefined;
+  terms.forEach((term, k) => {
+    const back = layer.transpose(gradients[k]!, term.weight, inputShape);
+    const part = tf.mul(term.input, back);
+    relevance = relevance === undefined
+      ? (term.coefficient === 1 ? part : tf.neg(part))
+      : (term.coefficient === 1
+        ? tf.add(relevance, part)
+        : tf.sub(relevance, part));
+  });
+  return relevance as tf.Tensor;
 }
 
 /**
