@@ -20,6 +20,17 @@ import {
 } from "../storage/checkpoint_files.ts";
 import type { ModelRef } from "./protocol.ts";
 
+/** The model id that crashes a worker started from `_testing_worker.ts`. */
+export const CRASH_MODEL_ID = "crash-the-worker";
+
+/** An event as a worker started from `_testing_worker.ts` posts it. */
+export interface StampedEvent {
+  /** `performance.timeOrigin + performance.now()` in the worker at posting. */
+  readonly postedAt?: number;
+  /** The same clock when the worker read the task's `run` message. */
+  readonly taskReceivedAt?: number;
+}
+
 /** A tiny R-LSTM on 28 × 84 majority inputs, T = 12 (c = 7). */
 export const TINY_SPEC: ModelSpecInit = {
   architecture: "r_lstm",

@@ -1,8 +1,9 @@
 /**
- * Test-only compute worker: the real one plus a way to crash it (see
- * `_testing_crash_hook.ts`). Module order matters: the hook listens first.
+ * Test-only compute worker: the real one plus the hooks of
+ * `_testing_hooks.ts` (a way to crash it, time stamps on events). Module
+ * order matters: the hooks install first.
  *
  * @module
  */
-import "./_testing_crash_hook.ts";
+import "./_testing_hooks.ts";
 import "./worker.ts";

@@ -9,13 +9,14 @@ import {
   UnavailableError,
 } from "../errors.ts";
 import {
+  CRASH_MODEL_ID,
   FULL_SPEC,
   loadHere,
   randomBatch,
   saveModel,
+  type StampedEvent,
   withTempDir,
 } from "./_testing.ts";
-import { CRASH_MODEL_ID } from "./_testing_crash_hook.ts";
 import { createComputePool } from "./pool.ts";
 import { batchInputs, type StepEvent } from "./protocol.ts";
 import { ComputeError } from "./wire_error.ts";
@@ -112,33 +113,38 @@ Deno.test("ComputePool.run() classifies and explains exactly as the same computa
   });
 });
 
+const TESTING_WORKER = new URL("./_testing_worker.ts", import.meta.url);
+
 Deno.test("ComputePool.run() runs two tasks at once on two workers", async () => {
   await withTempDir(async (dir) => {
     const ref = await saveModel(dir, "full", FULL_SPEC);
-    const { x, labels } = randomBatch(100);
-    using pool = createComputePool({ workers: 2 });
-    await pool.ready();
-    const log: string[] = [];
-    const run = (name: string) =>
-      pool.run(
-        {
-          kind: "explain",
-          model: ref,
-          inputs: batchInputs(x, 100, labels),
-          ...LRP,
+    const { x, labels } = randomBatch(150);
+    const inputs = batchInputs(x, 150, labels);
+    using pool = createComputePool({ workers: 2, workerUrl: TESTING_WORKER });
+    // Both workers load the model first, so both tasks start computing at once.
+    await Promise.all(
+      [0, 1].map(() =>
+        pool.run({ kind: "classify", model: ref, inputs: inputs.slice(0, 1) })
+      ),
+    );
+    assert.deepEqual(pool.stats().tensors, [7, 7]);
+    // Each task's time in its worker, by the worker's clock: from reading
+    // the task to posting its last step.
+    const spans: [number, number][] = [[0, 0], [0, 0]];
+    const run = (k: number) =>
+      pool.run({ kind: "explain", model: ref, inputs, ...LRP }, {
+        onEvent: (e) => {
+          const { taskReceivedAt, postedAt } = e as StampedEvent;
+          spans[k] = [taskReceivedAt!, Math.max(spans[k]![1], postedAt!)];
         },
-        {
-          onEvent: (e) => {
-            if (e.step === 11) log.push(`${name} first step`);
-          },
-        },
-      ).then(() => log.push(`${name} done`));
-    await Promise.all([run("a"), run("b")]);
-    // Both had streamed a step before either finished: both were in flight.
-    const firstDone = Math.min(log.indexOf("a done"), log.indexOf("b done"));
-    assert.ok(log.indexOf("a first step") < firstDone, log.join(", "));
-    assert.ok(log.indexOf("b first step") < firstDone, log.join(", "));
-    assert.equal(pool.stats().done, 2);
+      });
+    const both = Promise.all([run(0), run(1)]);
+    assert.deepEqual([pool.stats().busy, pool.stats().queued], [2, 0]);
+    await both;
+    // Each worker took its task before the other had finished: in flight at once.
+    const [[a0, a1], [b0, b1]] = spans;
+    assert.ok(a0 > 0 && b0 > 0 && a0 < b1 && b0 < a1, JSON.stringify(spans));
+    assert.equal(pool.stats().done, 4);
   });
 });
 
@@ -343,7 +349,7 @@ Deno.test("ComputePool replaces a crashed worker and keeps serving", async () =>
     const errors: Error[] = [];
     using pool = createComputePool({
       workers: 1,
-      workerUrl: new URL("./_testing_worker.ts", import.meta.url),
+      workerUrl: TESTING_WORKER,
       onWorkerError: (e) => errors.push(e),
     });
     const inputs = batchInputs(x, 1);
@@ -390,6 +396,39 @@ Deno.test("ComputePool.close() rejects pending tasks and refuses new ones", asyn
         e instanceof UnavailableError &&
         e.message === "Cannot run compute task: the compute pool is closed",
     );
+    assert.equal(pool.stats().workers, 0);
+  });
+});
+
+Deno.test("ComputePool fails tasks and then refuses them when no worker can start its backend", async () => {
+  await withTempDir(async (dir) => {
+    const ref = await saveModel(dir, "tiny");
+    const { x } = randomBatch(1);
+    const inputs = batchInputs(x, 1);
+    const errors: Error[] = [];
+    // No native TensorFlow package is configured, so "tensorflow" cannot start.
+    using pool = createComputePool({
+      workers: 1,
+      backend: "tensorflow",
+      onWorkerError: (e) => errors.push(e),
+    });
+    const early = pool.run({ kind: "classify", model: ref, inputs });
+    await assert.rejects(
+      early,
+      (e: unknown) =>
+        e instanceof ComputeError &&
+        /Cannot initialise backend "tensorflow"/.test(e.message),
+    );
+    await assert.rejects(pool.ready(), ComputeError);
+    await assert.rejects(
+      pool.run({ kind: "classify", model: ref, inputs }),
+      (e: unknown) =>
+        e instanceof UnavailableError &&
+        /no compute worker could start: .*Cannot initialise backend/.test(
+          e.message,
+        ),
+    );
+    assert.equal(errors.length, 1);
     assert.equal(pool.stats().workers, 0);
   });
 });

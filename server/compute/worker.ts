@@ -133,7 +133,8 @@ async function run(taskId: number, task: ComputeTask): Promise<void> {
       transferables(result),
     );
   } catch (err) {
-    const keys = await state!.then((s) => s.models.keys(), () => models);
+    const keys = await (state?.then((s) => s.models.keys(), () => models) ??
+      models);
     scope.postMessage({
       type: "failed",
       taskId,

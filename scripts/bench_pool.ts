@@ -1,0 +1,219 @@
+/**
+ * Benchmark of the compute pool: ExplainBatch LRP-α1.5β0.5 throughput on a
+ * randomly initialised thesis-size R-LSTM at T = 12 (28×84 inputs, c = 7),
+ * batch 50, through `pool.run()` with one worker and with two (the target on
+ * two cores is ≥ 1.7×).
+ *
+ * Each round submits the same number of batches at once to each pool (its
+ * workers already hold the model) and times until the last one is done; the
+ * two runs of a round are back to back, in alternating order, so that their
+ * ratio sees the same machine load. It prints the throughput of each size,
+ * the per-round ratios and their median, and, to read them against how busy
+ * the shared machine was, the load average and the ratio two workers
+ * spinning on plain JS reach over one (the machine's ceiling at that moment).
+ *
+ * Usage: `deno task bench:pool`. The flags: `--allow-read=.` loads the code
+ * and the wasm binary (workers inherit it), `--allow-write=./data` holds the
+ * temporary model store (SQLite registry and checkpoint), `--allow-sys=loadavg` reports the load.
+ *
+ * This script imports `server/compute/` directly: the pool is what it
+ * measures, and there is no RPC in the loop.
+ *
+ * @module
+ */
+import {
+  createModel,
+  createSpec,
+  encodeCheckpoint,
+  initBackend,
+  Random,
+} from "../models/mod.ts";
+import {
+  batchInputs,
+  createComputePool,
+  type ModelRef,
+} from "../server/compute/mod.ts";
+import { openModelStore } from "../server/storage/mod.ts";
+
+const BATCH = 50;
+/** Batches per round: a multiple of both pool sizes. */
+const BATCHES = 16;
+const ROUNDS = 5;
+const SIZE = 12 * 28 * 7;
+
+/** Stores a seeded model as the server does; returns what a worker loads it by. */
+async function saveModel(dir: string): Promise<ModelRef> {
+  const model = createModel(
+    createSpec({ architecture: "r_lstm", steps: 12, columns: 7 }),
+    { seed: 1 },
+  );
+  try {
+    using store = await openModelStore({ dir });
+    const record = await store.save(
+      "bench",
+      await encodeCheckpoint(model, {
+        dataset: "mnist",
+        problem: "majority",
+        seed: 1,
+        training: {
+          optimizer: "adam",
+          epochs: 0,
+          batchSize: BATCH,
+          learningRate: 0.0002,
+          keepProb: 0.8,
+        },
+      }),
+    );
+    // The store keeps checkpoints in `<dir>/models`.
+    return {
+      id: record.id,
+      dir: `${dir}/models`,
+      sha256: record.weightsSha256,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+function loadavg(): string {
+  try {
+    return Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
+  } catch {
+    return "n/a";
+  }
+}
+
+/** Scripts print their results (STYLE.md allows console in scripts/). */
+function print(line: string): void {
+  // deno-lint-ignore no-console
+  console.log(line);
+}
+
+const SPIN_WORKER = `onmessage = (e) => {
+  const a = new Float32Array(65536).fill(1.0001);
+  let s = 0;
+  for (let r = 0; r < e.data; r++) {
+    for (let i = 0; i < a.length; i++) s += a[i] * a[(i * 7) & 65535];
+  }
+  postMessage(s);
+};`;
+
+/**
+ * The machine's parallel ceiling right now: throughput of two workers
+ * spinning on plain JS over one (2.0 on two idle cores; less when other
+ * processes hold a core).
+ */
+async function spinCeiling(): Promise<number> {
+  const url = URL.createObjectURL(
+    new Blob([SPIN_WORKER], { type: "application/javascript" }),
+  );
+  const spin = async (workers: number): Promise<number> => {
+    const all = Array.from(
+      { length: workers },
+      () => new Worker(url, { type: "module" }),
+    );
+    try {
+      const started = performance.now();
+      await Promise.all(all.map((w) =>
+        new Promise((resolve) => {
+          w.onmessage = resolve;
+          w.postMessage(2000);
+        })
+      ));
+      return performance.now() - started;
+    } finally {
+      for (const w of all) w.terminate();
+    }
+  };
+  try {
+    await spin(2);
+    return (2 * (await spin(1))) / (await spin(2));
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+await initBackend("wasm");
+await Deno.mkdir("data", { recursive: true });
+const dir = await Deno.makeTempDir({ dir: "data", prefix: "bench_pool_" });
+try {
+  const ref = await saveModel(dir);
+  const random = new Random(7);
+  const x = Float32Array.from(
+    { length: BATCH * SIZE },
+    () => 2 * random.next() - 1,
+  );
+  const labels = Uint8Array.from({ length: BATCH }, (_, i) => i % 10);
+  const task = {
+    kind: "explainBatch",
+    model: ref,
+    inputs: batchInputs(x, BATCH, labels),
+    method: "lrp_alpha_beta",
+    params: { alpha: 1.5, beta: 0.5 },
+  } as const;
+  const sizes = [1, 2] as const;
+  const pools = sizes.map((workers) =>
+    createComputePool({ workers, queueLimit: BATCHES })
+  );
+  try {
+    await Promise.all(pools.map((p) => p.ready()));
+    // Warm-up: every worker loads the model and runs the pass once.
+    for (const [i, pool] of pools.entries()) {
+      await Promise.all(
+        Array.from({ length: sizes[i]! }, () => pool.run(task)),
+      );
+    }
+    print(`load average before: ${loadavg()}`);
+    const ceilingBefore = await spinCeiling();
+    const rates: number[][] = sizes.map(() => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which size goes first, so a trend in the load favours neither.
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      for (const i of order) {
+        const started = performance.now();
+        await Promise.all(
+          Array.from({ length: BATCHES }, () => pools[i]!.run(task)),
+        );
+        const seconds = (performance.now() - started) / 1000;
+        rates[i]!.push((BATCHES * BATCH) / seconds);
+      }
+    }
+    const ceilingAfter = await spinCeiling();
+    print(`load average after: ${loadavg()}`);
+    print(
+      `\nExplainBatch LRP-α1.5β0.5, R-LSTM T = 12, batch ${BATCH}, ${BATCHES} batches × ${ROUNDS} rounds (wasm, ${navigator.hardwareConcurrency} cores)\n`,
+    );
+    print("| workers | explanations/s (median) | per round |");
+    print("| --- | --- | --- |");
+    for (const [i, workers] of sizes.entries()) {
+      print(
+        `| ${workers} | ${median(rates[i]!).toFixed(1)} | ${
+          rates[i]!.map((r) => r.toFixed(1)).join(", ")
+        } |`,
+      );
+    }
+    // Each round's two runs are back to back: their ratio sees the same load.
+    const ratios = rates[1]!.map((r, k) => r / rates[0]![k]!);
+    print(
+      `\n2 workers / 1 worker: ${
+        median(ratios).toFixed(2)
+      }× median of the rounds (${
+        ratios.map((r) => r.toFixed(2)).join(", ")
+      }), best ${Math.max(...ratios).toFixed(2)}× (target ≥ 1.7×)`,
+    );
+    print(
+      `machine ceiling (plain-JS spin, 2 workers / 1): ${
+        ceilingBefore.toFixed(2)
+      }× before, ${ceilingAfter.toFixed(2)}× after`,
+    );
+  } finally {
+    for (const pool of pools) pool.close();
+  }
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
