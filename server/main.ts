@@ -275,7 +275,7 @@ async function checkPermissions(config: Config): Promise<void> {
     });
     if (state !== "granted") {
       throw new ConfigError(
-        `Cannot use ${need.flag} "${need.path}": ${need.name} permission is ${state} (run Deno with --allow-${need.name}=${need.path})`,
+        `Cannot use ${need.flag} "${need.path}": ${need.name} permission is not granted (run Deno with --allow-${need.name}=${need.path})`,
       );
     }
   }

@@ -114,6 +114,22 @@ Deno.test({
   },
 });
 
+Deno.test("deno task start refuses a checkpoint folder its permissions do not cover", async () => {
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", "start", "--checkpoint-dir", "/elsewhere/ckpt"],
+    cwd: ROOT,
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  assert.equal(run.code, 1);
+  const fatal = JSON.parse(new TextDecoder().decode(run.stdout).trim());
+  assert.equal(fatal.level, "fatal");
+  assert.equal(
+    fatal.err.message,
+    'Cannot use --checkpoint-dir "/elsewhere/ckpt": write permission is not granted (run Deno with --allow-write=/elsewhere/ckpt)',
+  );
+});
+
 Deno.test("deno task start --help prints the usage; a bad flag exits 2 with a clear error", async () => {
   const help = await new Deno.Command(Deno.execPath(), {
     args: ["task", "--quiet", "start", "--help"],
