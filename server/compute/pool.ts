@@ -26,6 +26,7 @@ import {
   type ToWorker,
   type WorkerSettings,
 } from "./protocol.ts";
+import { packTask } from "./_pack_task.ts";
 import { ComputeError, fromWireError, type WireError } from "./wire_error.ts";
 
 /** Options of {@linkcode createComputePool}. */
@@ -355,8 +356,10 @@ class Pool implements ComputePool {
   #start(slot: Slot, job: Job): void {
     slot.job = job;
     try {
+      const { task, transfer } = packTask(job.task);
       slot.worker.postMessage(
-        { type: "run", taskId: job.id, task: job.task } satisfies ToWorker,
+        { type: "run", taskId: job.id, task } satisfies ToWorker,
+        transfer,
       );
     } catch (err) {
       // Not structured-cloneable (e.g. a function in the task).

@@ -13,6 +13,8 @@
  *    exist, their buffers transferred;
  * 3. worker → pool exactly one `{ type: "done" }` or `{ type: "failed" }`.
  *
+ * The file is long because it is the one place that lists every message.
+ *
  * `{ type: "cancel", taskId }` aborts the worker's `AbortController` for the
  * task; the computation stops between time steps (explanations) or batch
  * steps (training, evaluation) and the task ends `failed` with an
