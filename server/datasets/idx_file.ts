@@ -6,11 +6,7 @@
 import { gunzip } from "node:zlib";
 import { basename } from "node:path";
 import { promisify } from "node:util";
-import {
-  type IdxArray,
-  IdxFormatError,
-  parseIdx,
-} from "../../models/mod.ts";
+import { type IdxArray, IdxFormatError, parseIdx } from "../../models/mod.ts";
 
 const gunzipAsync = promisify(gunzip);
 

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
-import {
-  encodeIdx,
-  IdxFormatError,
-  type ImageSet,
-} from "../../models/mod.ts";
+import { encodeIdx, IdxFormatError, type ImageSet } from "../../models/mod.ts";
 import { writeIdxDataset } from "./_testing.ts";
 import { DatasetNotFoundError } from "./dataset_not_found_error.ts";
 import { EMBEDDED_MNIST_SOURCE } from "./embedded_mnist.ts";
