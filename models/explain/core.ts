@@ -68,6 +68,67 @@ export interface LinearLayer {
     weight: tf.Tensor | null,
     inputShape: readonly number[],
   ): tf.Tensor;
+  /**
+   * Optional split of {@linkcode transpose} into a weight-only part
+   * (`prepare`, e.g. the transposed matrix or the flipped kernel), which a
+   * {@linkcode WeightCache} keeps across calls, and the per-call rest
+   * (`apply`): `apply(g, prepare(w), s)` equals `transpose(g, w, s)`.
+   */
+  readonly adjoint?: {
+    prepare(weight: tf.Tensor): tf.Tensor;
+    apply(
+      g: tf.Tensor,
+      prepared: tf.Tensor,
+      inputShape: readonly number[],
+    ): tf.Tensor;
+  };
+}
+
+/**
+ * Tensors derived from one layer's weight only (modified weights, stacked
+ * and transposed weights), kept across the calls of one relevance pass
+ * instead of being rebuilt at every time step. One cache serves one layer
+ * with one rule and one weight; its owner disposes it.
+ */
+export class WeightCache {
+  #entries = new Map<string, tf.Tensor>();
+
+  /**
+   * Returns the tensor stored under `key`, computing and keeping it on
+   * first use (inside or outside a `tidy`).
+   *
+   * @param key a name unique within this layer's rule and the engine
+   * @param make computes the tensor from the weight only
+   * @returns the cached tensor; the cache owns it
+   */
+  get(key: string, make: () => tf.Tensor): tf.Tensor {
+    let t = this.#entries.get(key);
+    if (t === undefined) {
+      t = tf.keep(make());
+      this.#entries.set(key, t);
+    }
+    return t;
+  }
+
+  /** How many tensors the cache holds. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Disposes every cached tensor; the cache may be used again after. */
+  dispose(): void {
+    tf.dispose([...this.#entries.values()]);
+    this.#entries.clear();
+  }
+}
+
+/** Computes `make()`, through the cache when there is one. */
+function cached(
+  cache: WeightCache | undefined,
+  key: string,
+  make: () => tf.Tensor,
+): tf.Tensor {
+  return cache === undefined ? make() : cache.get(key, make);
 }
 
 /** The tensors one rule application needs. The caller keeps ownership. */
@@ -84,6 +145,12 @@ export interface LayerTensors {
   bias?: tf.Tensor;
   /** Upper relevance R, shaped like the layer output `[N, ...]`. */
   relevance: tf.Tensor;
+  /**
+   * Keeps weight-derived tensors across calls with the same rule and
+   * weight (a relevance pass's time steps).
+   * @default none (everything is rebuilt per call)
+   */
+  cache?: WeightCache;
 }
 
 /** One term `z_k = L(x_k; w_k)` of a rule's decomposition of a layer. */
@@ -106,6 +173,12 @@ export interface RuleContext {
   weight: tf.Tensor | null;
   /** Effective bias, `null` when absent. */
   bias: tf.Tensor | null;
+  /**
+   * Computes a tensor that depends on the weight only (a parameter
+   * modifier such as `w⁺`), once per cache: rules route their weight
+   * modifiers through it. The result must not be disposed by the rule.
+   */
+  derive(key: string, make: () => tf.Tensor): tf.Tensor;
 }
 
 /** The output of a rule's divide step. */
@@ -255,9 +328,10 @@ export function applyRule(
       input: tensors.input,
       weight: tensors.weight ?? null,
       bias: rule.usesBias ? tensors.bias ?? null : null,
+      derive: (key, make) => cached(tensors.cache, `rule:${key}`, make),
     };
     const terms = rule.terms(context);
-    const outputs = forwardTerms(layer, terms, tensors.input);
+    const outputs = forwardTerms(layer, terms, tensors.input, tensors.cache);
     const { gradients, absorbed } = rule.normalize(
       tensors.relevance,
       outputs,
@@ -268,6 +342,7 @@ export function applyRule(
       terms,
       gradients,
       tensors.input.shape,
+      tensors.cache,
     );
     const axes = absorbed.shape.map((_, i) => i).slice(1);
     return {
@@ -297,12 +372,14 @@ function forwardTerms(
   layer: LinearLayer,
   terms: readonly Term[],
   input: tf.Tensor,
+  cache: WeightCache | undefined,
 ): tf.Tensor[] {
   const shared = terms.filter((t) => t.input === input && t.weight !== null);
   const outputs = new Map<Term, tf.Tensor>();
   if (layer.kind === "dense" && shared.length > 1) {
     const weights = shared.map((t) => t.weight as tf.Tensor);
-    const z = layer.forward(input, tf.concat(weights, 1));
+    const stacked = cached(cache, "forward", () => tf.concat(weights, 1));
+    const z = layer.forward(input, stacked);
     const parts = tf.split(z, weights.map((w) => w.shape[1]!), 1);
     shared.forEach((t, k) => outputs.set(t, parts[k]!));
   }
@@ -328,8 +405,22 @@ function backwardTerms(
   terms: readonly Term[],
   gradients: readonly tf.Tensor[],
   inputShape: readonly number[],
+  cache: WeightCache | undefined,
 ): tf.Tensor {
   const axes = stackAxes(layer);
+  const transpose = (
+    g: tf.Tensor,
+    w: tf.Tensor,
+    key: string,
+    s: readonly number[],
+  ) =>
+    layer.adjoint === undefined || cache === undefined
+      ? layer.transpose(g, w, s)
+      : layer.adjoint.apply(
+        g,
+        cache.get(`adjoint:${key}`, () => layer.adjoint!.prepare(w)),
+        s,
+      );
   const weights = terms.map((t) => t.weight);
   const m = terms.length;
   const stackable = axes !== undefined && m > 1 &&
@@ -342,12 +433,13 @@ function backwardTerms(
     // input axis: a native transpose instead of an element-loop stack.
     const perm = w[0]!.shape.map((_, i) => i + 1);
     perm.splice(axes.input + 1, 0, 0);
-    const interleaved = tf.reshape(
-      tf.transpose(tf.stack(w, 0), perm),
-      stackedShape,
+    const interleaved = cached(
+      cache,
+      "interleaved",
+      () => tf.reshape(tf.transpose(tf.stack(w, 0), perm), stackedShape),
     );
     const last = inputShape.length - 1;
-    const back = layer.transpose(gradients[0]!, interleaved, [
+    const back = transpose(gradients[0]!, interleaved, "interleaved", [
       ...inputShape.slice(0, last),
       inputShape[last]! * m,
     ]);
@@ -371,16 +463,19 @@ function backwardTerms(
       terms[k]!.coefficient === 1 ? g : tf.neg(g)
     );
     const g = tf.concat(signed, signed[0]!.rank - 1);
-    const back = layer.transpose(
-      g,
-      tf.concat(weights as tf.Tensor[], axes.output),
-      inputShape,
+    const stacked = cached(
+      cache,
+      "stacked",
+      () => tf.concat(weights as tf.Tensor[], axes.output),
     );
+    const back = transpose(g, stacked, "stacked", inputShape);
     return tf.mul(terms[0]!.input, back);
   }
   let relevance: tf.Tensor | undefined;
   terms.forEach((term, k) => {
-    const back = layer.transpose(gradients[k]!, term.weight, inputShape);
+    const back = term.weight === null
+      ? layer.transpose(gradients[k]!, null, inputShape)
+      : transpose(gradients[k]!, term.weight, `term:${k}`, inputShape);
     const part = tf.mul(term.input, back);
     relevance = relevance === undefined
       ? (term.coefficient === 1 ? part : tf.neg(part))

@@ -26,13 +26,24 @@ import {
   type LinearLayer,
 } from "../rules/mod.ts";
 
-/** {@linkcode DENSE} with a fast transpose. */
+/** {@linkcode DENSE} with a fast transpose; `adjoint` keeps Wᵀ per pass. */
 export const FAST_DENSE: LinearLayer = Object.freeze({
   ...DENSE,
   transpose(g: tf.Tensor, weight: tf.Tensor | null): tf.Tensor {
     return tf.matMul(g as tf.Tensor2D, tf.transpose(weight as tf.Tensor2D));
   },
+  adjoint: Object.freeze({
+    prepare: (weight: tf.Tensor): tf.Tensor =>
+      tf.transpose(weight as tf.Tensor2D),
+    apply: (g: tf.Tensor, transposed: tf.Tensor): tf.Tensor =>
+      tf.matMul(g as tf.Tensor2D, transposed as tf.Tensor2D),
+  }),
 });
+
+/** K' = K flipped in space, in/out channels swapped (odd kernels only). */
+function flipKernel(k: tf.Tensor4D): tf.Tensor4D {
+  return tf.transpose(tf.reverse(k, [0, 1]), [0, 1, 3, 2]);
+}
 
 /** {@linkcode CONV2D} with a fast transpose for odd kernels. */
 export const FAST_CONV2D: LinearLayer = Object.freeze({
@@ -45,14 +56,26 @@ export const FAST_CONV2D: LinearLayer = Object.freeze({
     const k = weight as tf.Tensor4D;
     const [kh, kw] = k.shape;
     if (kh % 2 === 0 || kw % 2 === 0) return CONV2D.transpose(g, k, inputShape);
-    const flipped = tf.transpose(tf.reverse(k, [0, 1]), [
-      0,
-      1,
-      3,
-      2,
-    ]) as tf.Tensor4D;
-    return tf.conv2d(g as tf.Tensor4D, flipped, 1, "same");
+    return tf.conv2d(g as tf.Tensor4D, flipKernel(k), 1, "same");
   },
+  // Even kernels keep the kernel itself and conv2dTranspose.
+  adjoint: Object.freeze({
+    prepare(weight: tf.Tensor): tf.Tensor {
+      const k = weight as tf.Tensor4D;
+      const [kh, kw] = k.shape;
+      return kh % 2 === 0 || kw % 2 === 0 ? tf.clone(k) : flipKernel(k);
+    },
+    apply(
+      g: tf.Tensor,
+      prepared: tf.Tensor,
+      inputShape: readonly number[],
+    ): tf.Tensor {
+      const [kh, kw] = prepared.shape as [number, number, number, number];
+      return kh % 2 === 0 || kw % 2 === 0
+        ? CONV2D.transpose(g, prepared, inputShape)
+        : tf.conv2d(g as tf.Tensor4D, prepared as tf.Tensor4D, 1, "same");
+    },
+  }),
 });
 
 /** scale / (valid elements) of every 2×2 SAME window, [1, ⌈h/2⌉, ⌈w/2⌉, 1]. */

@@ -61,6 +61,9 @@ Deno.test("FAST_DENSE, FAST_CONV2D and createFastAvgPool() have the same maps an
             stock.forward(x, w),
             fast.transpose(g, w, inputShape),
             stock.transpose(g, w, inputShape),
+            ...(fast.adjoint && w
+              ? [fast.adjoint.apply(g, fast.adjoint.prepare(w), inputShape)]
+              : []),
           ]);
           try {
             assert.equal(fast.kind, stock.kind);
@@ -77,6 +80,15 @@ Deno.test("FAST_DENSE, FAST_CONV2D and createFastAvgPool() have the same maps an
               1e-5,
               `${name} transpose`,
             );
+            assert.equal(out.length, w === null ? 4 : 5, "dense/conv adjoint");
+            if (out[4] !== undefined) {
+              assertClose(
+                await values(out[4]),
+                await values(out[3]!),
+                1e-5,
+                `${name} adjoint`,
+              );
+            }
           } finally {
             tf.dispose(out);
           }

@@ -8,7 +8,11 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LayerWeights } from "../../arch/rnn_model.ts";
 import type { ArchitectureGraph } from "../../arch/graph.ts";
-import { applyRule, lstmCellRelevance } from "../rules/mod.ts";
+import {
+  applyRule,
+  lstmCellRelevance,
+  type WeightCache,
+} from "../rules/mod.ts";
 import { FAST_CONV2D, FAST_DENSE } from "./_linear_maps.ts";
 import type { InputPart, LayerOp } from "./pass_plan.ts";
 
@@ -106,6 +110,8 @@ function distribute(
  * @param acts the step's activations
  * @param weights layer weights by layer name
  * @param rel relevance by activation name, updated in place
+ * @param cache weight-derived tensors of this layer kept across calls (a
+ *   pass's time steps); absent: rebuilt per call
  * @returns the per-sample relevance absorbed by this layer, [N], or
  *   undefined when the layer received no relevance
  */
@@ -115,8 +121,11 @@ export function layerRelevance(
   acts: ActivationMap,
   weights: ReadonlyMap<string, LayerWeights>,
   rel: RelevanceMap,
+  cache?: WeightCache,
 ): tf.Tensor1D | undefined {
-  if (op.kind === "lstm") return lstmRelevance(graph, op, acts, weights, rel);
+  if (op.kind === "lstm") {
+    return lstmRelevance(graph, op, acts, weights, rel, cache);
+  }
   const out = rel[op.layer.output];
   if (out === undefined) return undefined;
   delete rel[op.layer.output];
@@ -145,6 +154,7 @@ export function layerRelevance(
         weight: w.kernel,
         bias: w.bias,
         relevance: out,
+        ...(cache === undefined ? {} : { cache }),
       });
       distribute(graph, rel, op.inputs, r.relevance, conv);
       return r.absorbed;
@@ -158,6 +168,7 @@ function lstmRelevance(
   acts: ActivationMap,
   weights: ReadonlyMap<string, LayerWeights>,
   rel: RelevanceMap,
+  cache: WeightCache | undefined,
 ): tf.Tensor1D | undefined {
   const { outputs, cellInput } = op.layer;
   const fromC = rel[outputs.c];
@@ -189,6 +200,7 @@ function lstmRelevance(
     weight: candidate.kernel,
     bias: candidate.bias,
     relevance: cell.candidate,
+    ...(cache === undefined ? {} : { cache }),
   });
   distribute(graph, rel, op.inputs, r.relevance, false);
   return tf.add(cell.absorbed, r.absorbed) as tf.Tensor1D;

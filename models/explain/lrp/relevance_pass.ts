@@ -52,6 +52,7 @@ import {
   type RelevanceMap,
 } from "./layer_relevance.ts";
 import { createPassPlan, type LayerOp, type PassPlan } from "./pass_plan.ts";
+import { WeightCache } from "../rules/mod.ts";
 
 /** Options of {@linkcode relevancePass}. */
 export interface RelevancePassOptions {
@@ -122,10 +123,19 @@ function walkBack(
   weights: ReadonlyMap<string, LayerWeights>,
   rel: RelevanceMap,
   batch: number,
+  caches?: ReadonlyMap<LayerOp, WeightCache>,
 ): tf.Tensor1D {
   let absorbed: tf.Tensor1D = tf.zeros([batch]);
   for (let k = ops.length - 1; k >= 0; k--) {
-    const a = layerRelevance(plan.graph, ops[k]!, acts, weights, rel);
+    const op = ops[k]!;
+    const a = layerRelevance(
+      plan.graph,
+      op,
+      acts,
+      weights,
+      rel,
+      caches?.get(op),
+    );
     if (a !== undefined) absorbed = tf.add(absorbed, a);
   }
   return absorbed;
@@ -177,13 +187,22 @@ function stepPass(
   weights: ReadonlyMap<string, LayerWeights>,
   incoming: RelevanceMap,
   batch: number,
+  caches: ReadonlyMap<LayerOp, WeightCache>,
 ): { carry: RelevanceMap; statics: RelevanceMap; absorbed: tf.Tensor1D } {
   return tf.tidy(() => {
     const rel: RelevanceMap = {};
     for (const [name, r] of Object.entries(incoming)) {
       addRelevance(rel, name, r);
     }
-    const absorbed = walkBack(plan, plan.loop, acts, weights, rel, batch);
+    const absorbed = walkBack(
+      plan,
+      plan.loop,
+      acts,
+      weights,
+      rel,
+      batch,
+      caches,
+    );
     const carry: RelevanceMap = {};
     for (const state of plan.graph.states) {
       const r = rel[state.name];
@@ -346,6 +365,9 @@ async function passBatch(
   const relevance = new Float32Array(count * steps * size);
   const absorbed = new Float64Array(count);
   const weights = new Map<string, LayerWeights>();
+  // Weight-derived tensors of the recurrent layers, built at step T − 1 and
+  // reused by every earlier step (the static layers run once anyway).
+  const caches = new Map(plan.loop.map((op) => [op, new WeightCache()]));
   // Tensors between creation and read-out, disposed on every path.
   let pending: tf.Tensor[] = [];
   const read = async (t: tf.Tensor): Promise<Float32Array> => {
@@ -375,7 +397,14 @@ async function passBatch(
     let since = performance.now();
     for (let t = steps - 1; t >= 0; t--) {
       if (t < steps - 1) since = await yieldIfDue(since, options.signal);
-      const out = stepPass(plan, trace.steps[t]!, weights, carry, count);
+      const out = stepPass(
+        plan,
+        trace.steps[t]!,
+        weights,
+        carry,
+        count,
+        caches,
+      );
       tf.dispose(Object.values(carry));
       carry = out.carry;
       perStep[t] = out.statics;
@@ -415,6 +444,7 @@ async function passBatch(
     disposeSteps(perStep);
     if (trace !== undefined) disposeTrace(trace);
     disposeWeights(weights);
+    for (const cache of caches.values()) cache.dispose();
     tf.dispose(Object.values(carry));
     tf.dispose(pending);
   }

@@ -79,6 +79,8 @@ export function boundTensor(bound: Bound, shape: readonly number[]): tf.Tensor {
  * The z^B terms `(x, V, +1), (l, w⁺, −1), (h, w⁻, −1)`: V is the weight of
  * the plain term (W itself for ZBox; for the mixed rule W on the pixel rows
  * and `α w⁺ − β w⁻` on the non-negative rows, whose bounds are 0).
+ * `derive` is the rule context's weight cache (w⁺ and w⁻ depend on the
+ * weight only); without it they are computed per call.
  */
 export function boxTerms(
   input: tf.Tensor,
@@ -86,11 +88,21 @@ export function boxTerms(
   weight: tf.Tensor,
   low: tf.Tensor,
   high: tf.Tensor,
+  derive: (key: string, make: () => tf.Tensor) => tf.Tensor = (_, make) =>
+    make(),
 ): Term[] {
   return [
     { input, weight: plain, coefficient: 1 },
-    { input: low, weight: tf.relu(weight), coefficient: -1 },
-    { input: high, weight: tf.minimum(weight, 0), coefficient: -1 },
+    {
+      input: low,
+      weight: derive("w+", () => tf.relu(weight)),
+      coefficient: -1,
+    },
+    {
+      input: high,
+      weight: derive("w-", () => tf.minimum(weight, 0)),
+      coefficient: -1,
+    },
   ];
 }
 

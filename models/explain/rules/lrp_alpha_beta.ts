@@ -63,11 +63,18 @@ function rule(
     usesBias: false,
     terms(context: RuleContext): Term[] {
       const w = context.weight as tf.Tensor;
-      const positive = { input: context.input, weight: tf.relu(w) };
+      const positive = {
+        input: context.input,
+        weight: context.derive("w+", () => tf.relu(w)),
+      };
       if (beta === 0) return [{ ...positive, coefficient: 1 }];
       return [
         { ...positive, coefficient: 1 },
-        { input: context.input, weight: tf.minimum(w, 0), coefficient: 1 },
+        {
+          input: context.input,
+          weight: context.derive("w-", () => tf.minimum(w, 0)),
+          coefficient: 1,
+        },
       ];
     },
     normalize(relevance: tf.Tensor, outputs: tf.Tensor[]): Normalized {

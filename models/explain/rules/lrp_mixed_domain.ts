@@ -162,14 +162,12 @@ export function MixedDomain(options: MixedDomainOptions): Rule {
         const zeros = tf.zeros([pixel.shape[0] as number, ...restShape]);
         return pixels === 0 ? zeros : tf.concat([pixel, zeros], -1);
       };
-      let plain: tf.Tensor;
-      if (pixels === features) plain = w;
-      else if (pixels === 0) plain = positive(w);
-      else {
+      const plain = pixels === features ? w : context.derive("plain", () => {
+        if (pixels === 0) return positive(w);
         const [wx, wr] = split(w, axis, pixels);
-        plain = tf.concat([wx, positive(wr)], axis);
-      }
-      return boxTerms(x, plain, w, bound(low), bound(high));
+        return tf.concat([wx, positive(wr)], axis);
+      });
+      return boxTerms(x, plain, w, bound(low), bound(high), context.derive);
     },
     normalize(relevance: tf.Tensor, outputs: tf.Tensor[]): Normalized {
       return boxNormalize(relevance, outputs, stabilizer);

@@ -92,6 +92,7 @@ export function ZBox(options: ZBoxOptions = {}): Rule {
         w,
         boundTensor(low, shape),
         boundTensor(high, shape),
+        context.derive,
       );
     },
     normalize(relevance: tf.Tensor, outputs: tf.Tensor[]): Normalized {

@@ -39,6 +39,7 @@ export {
   type RuleResult,
   stabilizer,
   type Term,
+  WeightCache,
 } from "../core.ts";
 export {
   AVG_POOL,

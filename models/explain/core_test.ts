@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../backend.ts";
+import {
+  assertClose,
+  assertNoLeak,
+  createRandom,
+  normal,
+  values,
+} from "./_testing.ts";
+import {
+  AlphaBeta,
+  applyRule,
+  Epsilon,
+  type LinearLayer,
+  MixedDomain,
+  type Rule,
+  WeightCache,
+  ZBox,
+  ZPlus,
+} from "./rules/mod.ts";
+import { FAST_CONV2D, FAST_DENSE } from "./lrp/_linear_maps.ts";
+
+const RULES: [string, Rule][] = [
+  ["Epsilon", Epsilon({ epsilon: 0.01 })],
+  ["ZPlus", ZPlus()],
+  ["AlphaBeta(2, 1)", AlphaBeta({ alpha: 2, beta: 1 })],
+  ["ZBox", ZBox()],
+  ["MixedDomain(1.5, 0.5)", MixedDomain({ alpha: 1.5, beta: 0.5, pixels: 2 })],
+];
+
+const LAYERS: [string, LinearLayer, number[], number[]][] = [
+  ["dense", FAST_DENSE, [4, 6], [6, 5]],
+  ["conv2d", FAST_CONV2D, [2, 5, 4, 3], [3, 3, 3, 4]],
+];
+
+Deno.test("applyRule() with a WeightCache equals applyRule() without one, call after call, and the cache frees what it kept", async (t) => {
+  await initBackend("wasm");
+  let seed = 11;
+  for (const [layerName, layer, inputShape, weightShape] of LAYERS) {
+    for (const [ruleName, rule] of RULES) {
+      await t.step(`${ruleName} on ${layerName}`, async () => {
+        const random = createRandom(seed++);
+        const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+        // Inputs in [0, 1): in every rule's domain (pixels and ReLU outputs).
+        const input = () =>
+          tf.tensor(
+            Float32Array.from(normal(random, size(inputShape)), Math.abs)
+              .map((v) => Math.min(v, 0.99)),
+            inputShape,
+          );
+        const w = tf.tensor(normal(random, size(weightShape)), weightShape);
+        const bias = tf.neg(tf.abs(tf.tensor1d(
+          normal(random, weightShape.at(-1)!),
+        )));
+        const outShape = layer.outputShape(inputShape, weightShape);
+        const calls = [0, 1].map(() => ({
+          input: input(),
+          relevance: tf.abs(
+            tf.tensor(normal(random, size(outShape)), outShape),
+          ),
+        }));
+        try {
+          await assertNoLeak(async () => {
+            const cache = new WeightCache();
+            try {
+              for (const [k, c] of calls.entries()) {
+                const tensors = { ...c, weight: w, bias };
+                const plain = applyRule(rule, layer, tensors);
+                const withCache = applyRule(rule, layer, { ...tensors, cache });
+                try {
+                  assertClose(
+                    await values(withCache.relevance),
+                    await values(plain.relevance),
+                    1e-4,
+                    `call ${k} relevance`,
+                  );
+                  assertClose(
+                    await values(withCache.absorbed),
+                    await values(plain.absorbed),
+                    1e-4,
+                    `call ${k} absorbed`,
+                  );
+                } finally {
+                  tf.dispose([
+                    plain.relevance,
+                    plain.absorbed,
+                    withCache.relevance,
+                    withCache.absorbed,
+                  ]);
+                }
+              }
+              // At least the adjoint's prepared weight (Wᵀ, the flipped kernel).
+              assert.ok(cache.size > 0, "the cache kept nothing");
+            } finally {
+              cache.dispose();
+            }
+            assert.equal(cache.size, 0);
+          });
+        } finally {
+          tf.dispose([
+            w,
+            bias,
+            ...calls.flatMap((c) => [c.input, c.relevance]),
+          ]);
+        }
+      });
+    }
+  }
+});
