@@ -188,6 +188,52 @@ export function gateGradientToJSON(object: GateGradient): string {
   }
 }
 
+/** The domain of the input pixels for deep Taylor's first layer. */
+export enum InputDomain {
+  /** INPUT_DOMAIN_UNSPECIFIED - Not set; means INPUT_DOMAIN_BOUNDED. */
+  INPUT_DOMAIN_UNSPECIFIED = 0,
+  /** INPUT_DOMAIN_BOUNDED - Pixels lie in [low, high]: the zᴮ rule. */
+  INPUT_DOMAIN_BOUNDED = 1,
+  /**
+   * INPUT_DOMAIN_REAL - Pixels are unbounded reals: the w² rule, undefined for layers that mix pixels with recurrent
+   * states (FAILED_PRECONDITION there).
+   */
+  INPUT_DOMAIN_REAL = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function inputDomainFromJSON(object: any): InputDomain {
+  switch (object) {
+    case 0:
+    case "INPUT_DOMAIN_UNSPECIFIED":
+      return InputDomain.INPUT_DOMAIN_UNSPECIFIED;
+    case 1:
+    case "INPUT_DOMAIN_BOUNDED":
+      return InputDomain.INPUT_DOMAIN_BOUNDED;
+    case 2:
+    case "INPUT_DOMAIN_REAL":
+      return InputDomain.INPUT_DOMAIN_REAL;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return InputDomain.UNRECOGNIZED;
+  }
+}
+
+export function inputDomainToJSON(object: InputDomain): string {
+  switch (object) {
+    case InputDomain.INPUT_DOMAIN_UNSPECIFIED:
+      return "INPUT_DOMAIN_UNSPECIFIED";
+    case InputDomain.INPUT_DOMAIN_BOUNDED:
+      return "INPUT_DOMAIN_BOUNDED";
+    case InputDomain.INPUT_DOMAIN_REAL:
+      return "INPUT_DOMAIN_REAL";
+    case InputDomain.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** The class whose logit an explanation starts from. */
 export interface Target {
   /** Which class. Required when Target is set. */
@@ -247,7 +293,11 @@ export interface ExplainerParams {
     | number
     | undefined;
   /** Seed of random draws (SmoothGrad noise), so explanations are reproducible. */
-  seed?: number | undefined;
+  seed?:
+    | number
+    | undefined;
+  /** Deep Taylor: the input domain of the first layer. Unset means bounded (zᴮ). */
+  inputDomain?: InputDomain | undefined;
 }
 
 /** A method with its parameters. */
@@ -402,6 +452,7 @@ function createBaseExplainerParams(): ExplainerParams {
     gateGradient: undefined,
     stabilizer: undefined,
     seed: undefined,
+    inputDomain: undefined,
   };
 }
 
@@ -442,6 +493,9 @@ export const ExplainerParams: MessageFns<ExplainerParams> = {
     }
     if (message.seed !== undefined) {
       writer.uint32(96).uint32(message.seed);
+    }
+    if (message.inputDomain !== undefined) {
+      writer.uint32(104).int32(message.inputDomain);
     }
     return writer;
   },
@@ -555,6 +609,14 @@ export const ExplainerParams: MessageFns<ExplainerParams> = {
             message.seed = reader.uint32();
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.inputDomain = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -589,6 +651,11 @@ export const ExplainerParams: MessageFns<ExplainerParams> = {
         : undefined,
       stabilizer: isSet(object.stabilizer) ? globalThis.Number(object.stabilizer) : undefined,
       seed: isSet(object.seed) ? globalThis.Number(object.seed) : undefined,
+      inputDomain: isSet(object.inputDomain)
+        ? inputDomainFromJSON(object.inputDomain)
+        : isSet(object.input_domain)
+        ? inputDomainFromJSON(object.input_domain)
+        : undefined,
     };
   },
 
@@ -630,6 +697,9 @@ export const ExplainerParams: MessageFns<ExplainerParams> = {
     if (message.seed !== undefined) {
       obj.seed = Math.round(message.seed);
     }
+    if (message.inputDomain !== undefined) {
+      obj.inputDomain = inputDomainToJSON(message.inputDomain);
+    }
     return obj;
   },
 
@@ -650,6 +720,7 @@ export const ExplainerParams: MessageFns<ExplainerParams> = {
     message.gateGradient = object.gateGradient ?? undefined;
     message.stabilizer = object.stabilizer ?? undefined;
     message.seed = object.seed ?? undefined;
+    message.inputDomain = object.inputDomain ?? undefined;
     return message;
   },
 };
