@@ -396,8 +396,11 @@ function forwardTerms(
  *   `Σ_k c_k x_k ⊙ back_k` is a product with the stacked inputs and a sum
  *   over the last axis, with no split (a convolution with 1 output channel
  *   costs about as much as one with 3);
- * - one input for every term (αβ): `x ⊙ Lᵀ([c_1 s_1 | c_2 s_2]; [W_1 | W_2])`,
- *   one transpose of the gradients and weights stacked by output unit;
+ * - one input for every term (αβ) on a dense layer:
+ *   `x ⊙ Lᵀ([c_1 s_1 | c_2 s_2]; [W_1 | W_2])`, one matmul of the gradients
+ *   and weights stacked by output unit (convolutions stay term by term:
+ *   the stacked convolution does the same work and the channel concat is
+ *   an element loop on `wasm`);
  * - otherwise term by term.
  */
 function backwardTerms(
@@ -458,7 +461,10 @@ function backwardTerms(
     const shape = [...back.shape.slice(0, -1), inputShape.at(-1)!, m];
     return tf.sum(tf.mul(tf.reshape(back, shape), inputs!), -1);
   }
-  if (stackable && terms.every((t) => t.input === terms[0]!.input)) {
+  if (
+    stackable && layer.kind === "dense" &&
+    terms.every((t) => t.input === terms[0]!.input)
+  ) {
     const signed = gradients.map((g, k) =>
       terms[k]!.coefficient === 1 ? g : tf.neg(g)
     );
