@@ -1,7 +1,7 @@
 /**
- * The dense and conv2d maps of `../layers/` with transposes on the `wasm`
+ * The dense, conv2d and pooling maps of `../layers/` on the `wasm`
  * backend's fast paths, for the relevance pass. Same maps, same adjoints;
- * only how the transpose is computed differs:
+ * only how they are computed differs:
  *
  * - dense: `g · Wᵀ` as a plain matMul with the transpose materialised first
  *   (XNNPACK runs BatchMatMul only without `transposeB`; measured 1.7 vs
@@ -11,7 +11,9 @@
  *   padding make the adjoint a `SAME` convolution again), instead of
  *   `conv2dTranspose` (measured 19 vs 127 ms at 50×28×7, 5×5, 24→25
  *   channels). Even kernels keep `conv2dTranspose`;
- * - the thesis's pooling: each window's gradient times scale / (valid
+ * - the thesis's pooling: forward with the backend's `avgPool` (SAME
+ *   windows averaged over their valid elements, like the map); transpose:
+ *   each window's gradient times scale / (valid
  *   elements), spread over the window by a nearest-neighbour resize from
  *   ⌈h/2⌉ to h rows (it maps row y to ⌊y/2⌋, also for odd h) instead of a
  *   6-D `tile` (measured 3 vs 25 ms at 50×28×7×24).
@@ -103,6 +105,11 @@ export function createFastAvgPool(scale: number): LinearLayer {
   const pool = createAvgPool({ scale });
   return Object.freeze({
     ...pool,
+    // The backend's SAME average divides each window by its valid elements,
+    // as the map does: one native kernel instead of pad, 6-D reshape and sum.
+    forward(x: tf.Tensor): tf.Tensor {
+      return tf.mul(tf.avgPool(x as tf.Tensor4D, 2, 2, "same"), scale);
+    },
     transpose(
       g: tf.Tensor,
       _weight: tf.Tensor | null,
