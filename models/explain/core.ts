@@ -341,7 +341,7 @@ export function applyRule(
       layer,
       terms,
       gradients,
-      tensors.input.shape,
+      tensors.input,
       tensors.cache,
     );
     const axes = absorbed.shape.map((_, i) => i).slice(1);
@@ -386,6 +386,102 @@ function forwardTerms(
   return terms.map((t) => outputs.get(t) ?? layer.forward(t.input, t.weight));
 }
 
+/** A term whose input may be the constant 1 (`null`). */
+interface Part {
+  input: tf.Tensor | null;
+  weight: tf.Tensor;
+  coefficient: 1 | -1;
+}
+
+/**
+ * On dense layers, folds the terms with a constant input (batch 1 and not
+ * the layer input: the zᴮ bounds) into one weight,
+ * `V = Σ_k c_k diag(x_k) W_k`, since `x_k ⊙ (s W_kᵀ) = s (diag(x_k) W_k)ᵀ`
+ * for a batch-1 x_k: zᴮ's backward then needs `[W | V]`, not
+ * `[W | W⁺ | W⁻]`. Convolutions keep their terms (a bound that varies over
+ * space does not fold into a kernel).
+ */
+function foldConstants(
+  layer: LinearLayer,
+  terms: readonly Term[],
+  input: tf.Tensor,
+  cache: WeightCache | undefined,
+): Part[] {
+  const parts = terms as Part[];
+  if (layer.kind !== "dense") return parts;
+  const fixed = terms.filter((t) =>
+    t.input !== input && t.input.shape[0] === 1
+  );
+  if (fixed.length === 0 || fixed.length === terms.length) return parts;
+  const folded = cached(cache, "folded", () => {
+    let v: tf.Tensor | undefined;
+    for (const t of fixed) {
+      const w = tf.mul(
+        tf.reshape(t.input, [-1, 1]),
+        t.coefficient === 1 ? t.weight! : tf.neg(t.weight!),
+      );
+      v = v === undefined ? w : tf.add(v, w);
+    }
+    return v!;
+  });
+  return [
+    ...terms.filter((t) => !fixed.includes(t)) as Part[],
+    { input: null, weight: folded, coefficient: 1 },
+  ];
+}
+
+/**
+ * The terms share one gradient: one transpose against the m weights
+ * interleaved by input unit, read as [..., I, m], times the signed inputs
+ * in their slots, summed over the last axis (no split).
+ */
+function sharedGradient(
+  layer: LinearLayer,
+  parts: readonly Part[],
+  gradient: tf.Tensor,
+  inputShape: readonly number[],
+  cache: WeightCache | undefined,
+  transpose: (
+    g: tf.Tensor,
+    w: tf.Tensor,
+    key: string,
+    s: readonly number[],
+  ) => tf.Tensor,
+): tf.Tensor {
+  const axes = stackAxes(layer)!;
+  const m = parts.length;
+  const w = parts.map((p) => p.weight);
+  const stackedShape = [...w[0]!.shape];
+  stackedShape[axes.input] *= m;
+  // Stack on a new leading axis (contiguous), then move it after the
+  // input axis: a native transpose instead of an element-loop stack.
+  const perm = w[0]!.shape.map((_, i) => i + 1);
+  perm.splice(axes.input + 1, 0, 0);
+  const interleaved = cached(
+    cache,
+    "interleaved",
+    () => tf.reshape(tf.transpose(tf.stack(w, 0), perm), stackedShape),
+  );
+  const last = inputShape.length - 1;
+  const back = transpose(gradient, interleaved, "interleaved", [
+    ...inputShape.slice(0, last),
+    inputShape[last]! * m,
+  ]);
+  // [..., I, m]: part k's signed input in slot k, built by broadcasting
+  // (a stack or tile along the last axis is an element loop on wasm).
+  let inputs: tf.Tensor | undefined;
+  parts.forEach((p, k) => {
+    const slot = new Float32Array(m);
+    slot[k] = p.coefficient;
+    const part = p.input === null
+      ? tf.tensor1d(slot)
+      : tf.mul(tf.reshape(p.input, [...p.input.shape, 1]), tf.tensor1d(slot));
+    inputs = inputs === undefined ? part : tf.add(inputs, part);
+  });
+  const shape = [...back.shape.slice(0, -1), inputShape.at(-1)!, m];
+  return tf.sum(tf.mul(tf.reshape(back, shape), inputs!), -1);
+}
+
 /**
  * Steps 4–5, backward and multiply, with as few transposed maps as the
  * terms allow (the transposes dominate a pass):
@@ -395,7 +491,8 @@ function forwardTerms(
  *   the m copies of input i adjacent), so the result reads [..., I, m] and
  *   `Σ_k c_k x_k ⊙ back_k` is a product with the stacked inputs and a sum
  *   over the last axis, with no split (a convolution with 1 output channel
- *   costs about as much as one with 3);
+ *   costs about as much as one with 3); on dense layers the constant
+ *   (bound) terms are first folded into one weight ({@linkcode foldConstants});
  * - one input for every term (αβ) on a dense layer:
  *   `x ⊙ Lᵀ([c_1 s_1 | c_2 s_2]; [W_1 | W_2])`, one matmul of the gradients
  *   and weights stacked by output unit (convolutions stay term by term:
@@ -407,9 +504,10 @@ function backwardTerms(
   layer: LinearLayer,
   terms: readonly Term[],
   gradients: readonly tf.Tensor[],
-  inputShape: readonly number[],
+  input: tf.Tensor,
   cache: WeightCache | undefined,
 ): tf.Tensor {
+  const inputShape = input.shape;
   const axes = stackAxes(layer);
   const transpose = (
     g: tf.Tensor,
@@ -429,37 +527,14 @@ function backwardTerms(
   const stackable = axes !== undefined && m > 1 &&
     weights.every((w) => w !== null);
   if (stackable && gradients.every((g) => g === gradients[0])) {
-    const w = weights as tf.Tensor[];
-    const stackedShape = [...w[0]!.shape];
-    stackedShape[axes.input] *= m;
-    // Stack on a new leading axis (contiguous), then move it after the
-    // input axis: a native transpose instead of an element-loop stack.
-    const perm = w[0]!.shape.map((_, i) => i + 1);
-    perm.splice(axes.input + 1, 0, 0);
-    const interleaved = cached(
+    return sharedGradient(
+      layer,
+      foldConstants(layer, terms, input, cache),
+      gradients[0]!,
+      inputShape,
       cache,
-      "interleaved",
-      () => tf.reshape(tf.transpose(tf.stack(w, 0), perm), stackedShape),
+      transpose,
     );
-    const last = inputShape.length - 1;
-    const back = transpose(gradients[0]!, interleaved, "interleaved", [
-      ...inputShape.slice(0, last),
-      inputShape[last]! * m,
-    ]);
-    // [..., I, m]: term k's signed input in slot k, built by broadcasting
-    // (a stack or tile along the last axis is an element loop on wasm).
-    let inputs: tf.Tensor | undefined;
-    terms.forEach((t, k) => {
-      const slot = new Float32Array(m);
-      slot[k] = t.coefficient;
-      const part = tf.mul(
-        tf.reshape(t.input, [...t.input.shape, 1]),
-        tf.tensor1d(slot),
-      );
-      inputs = inputs === undefined ? part : tf.add(inputs, part);
-    });
-    const shape = [...back.shape.slice(0, -1), inputShape.at(-1)!, m];
-    return tf.sum(tf.mul(tf.reshape(back, shape), inputs!), -1);
   }
   if (
     stackable && layer.kind === "dense" &&
