@@ -27,6 +27,7 @@ import {
 } from "./_context.ts";
 import {
   explainerParams,
+  flagOf,
   METHOD_KEYS,
   PARAM_FLAGS,
   parseTarget,
@@ -45,7 +46,7 @@ export const DEFAULT_METHODS = [
 const METHOD_PARAMS: Record<string, readonly string[]> = {
   "lrp_alpha_beta": ["alpha", "beta", "stabilizer"],
   "lrp_epsilon": ["epsilon", "stabilizer"],
-  "deep_taylor": ["low", "high", "stabilizer"],
+  "deep_taylor": ["low", "high", "stabilizer", "inputDomain"],
   "integrated_gradients": ["steps", "baseline"],
   smoothgrad: ["samples", "noiseStddev", "seed"],
   "guided_backprop": ["gateGradient"],
@@ -170,9 +171,10 @@ const evaluate: Command = {
         defaultText: DEFAULT_METHODS.join(","),
       },
       ...Object.fromEntries(
-        Object.entries(PARAM_FLAGS).map((
-          [name, { field: _field, ...spec }],
-        ) => [name, spec]),
+        Object.entries(PARAM_FLAGS).map(([name, param]) => [
+          name,
+          flagOf(param),
+        ]),
       ),
       "max-samples": {
         type: "integer",

@@ -11,6 +11,7 @@ import {
   encodeTensor,
   GateGradient,
   type Input,
+  InputDomain,
   Method,
   type PartialMessage,
   SplitPart,
@@ -60,8 +61,15 @@ const INPUT_FLAGS: Record<string, FlagSpec> = {
   },
 };
 
+/** An explainer parameter flag: its ExplainerParams field, and its enum for choices. */
+type ParamFlag = FlagSpec & {
+  field: string;
+  values?: Record<string, string | number>;
+  prefix?: string;
+};
+
 /** Explainer parameter flags, each mapped to its ExplainerParams field. */
-export const PARAM_FLAGS: Record<string, FlagSpec & { field: string }> = {
+export const PARAM_FLAGS: Record<string, ParamFlag> = {
   alpha: { type: "number", field: "alpha", help: "LRP-αβ α (α − β = 1)" },
   beta: { type: "number", field: "beta", help: "LRP-αβ β" },
   epsilon: { type: "number", field: "epsilon", help: "LRP-ε ε" },
@@ -93,7 +101,17 @@ export const PARAM_FLAGS: Record<string, FlagSpec & { field: string }> = {
     type: "string",
     choices: enumKeys(GateGradient, "GATE_GRADIENT_"),
     field: "gateGradient",
+    values: GateGradient,
+    prefix: "GATE_GRADIENT_",
     help: "guided backprop through LSTM gates",
+  },
+  "input-domain": {
+    type: "string",
+    choices: enumKeys(InputDomain, "INPUT_DOMAIN_"),
+    field: "inputDomain",
+    values: InputDomain,
+    prefix: "INPUT_DOMAIN_",
+    help: "deep Taylor: pixels bounded (zᴮ) or real (w²)",
   },
   stabilizer: {
     type: "number",
@@ -115,16 +133,22 @@ const TARGET_FLAG: FlagSpec = {
   defaultText: "the true label when known, else the predicted class",
 };
 
+/** The flag part of a parameter flag. */
+export function flagOf(param: ParamFlag): FlagSpec {
+  const { field: _field, values: _values, prefix: _prefix, ...spec } = param;
+  return spec;
+}
+
 /** The ExplainerParams fields set by the given flags. */
 export function explainerParams(
   ctx: Pick<CommandContext, "number" | "string">,
 ): Record<string, number> {
   const params: Record<string, number> = {};
   for (const [flag, spec] of Object.entries(PARAM_FLAGS)) {
-    if (spec.type === "string") {
+    if (spec.values !== undefined && spec.prefix !== undefined) {
       const v = ctx.string(flag);
       if (v !== undefined) {
-        params[spec.field] = enumValue(GateGradient, v, "GATE_GRADIENT_");
+        params[spec.field] = enumValue(spec.values, v, spec.prefix);
       }
     } else {
       const v = ctx.number(flag);
@@ -260,9 +284,10 @@ const explain: Command = {
         defaultText: "lrp_alpha_beta",
       },
       ...Object.fromEntries(
-        Object.entries(PARAM_FLAGS).map((
-          [name, { field: _field, ...spec }],
-        ) => [name, spec]),
+        Object.entries(PARAM_FLAGS).map(([name, param]) => [
+          name,
+          flagOf(param),
+        ]),
       ),
       target: TARGET_FLAG,
       ...INPUT_FLAGS,
