@@ -40,6 +40,7 @@ const ZONES: readonly [prefix: string, zone: Zone][] = [
 const SERVER_GRPC_EDGE = [
   "server/services/",
   "server/codec.ts",
+  "server/codec/",
   "server/interceptors.ts",
   "server/reflection.ts",
   "server/main.ts",

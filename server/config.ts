@@ -38,6 +38,18 @@ export interface Config {
   readonly checkpointDir: string;
   /** Milliseconds that shutdown waits for in-flight calls before cutting them off (UNAVAILABLE). */
   readonly shutdownGraceMs: number;
+  /** Compute workers; 0 means one per core. */
+  readonly workers: number;
+  /** Compute tasks that may wait for a worker; one more is RESOURCE_EXHAUSTED. */
+  readonly computeQueueLimit: number;
+  /** Training jobs that may wait to run; one more is RESOURCE_EXHAUSTED. */
+  readonly jobQueueLimit: number;
+  /** Most inputs per Classify or ExplainBatch request; more is RESOURCE_EXHAUSTED. */
+  readonly maxBatch: number;
+  /** Largest gRPC message received or sent, in bytes; larger is RESOURCE_EXHAUSTED. */
+  readonly maxMessageBytes: number;
+  /** Largest model archive ImportModel accepts, in bytes; larger is RESOURCE_EXHAUSTED. */
+  readonly maxImportBytes: number;
 }
 
 /** Thrown for an unknown flag or an invalid flag or environment value. */
@@ -173,6 +185,60 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     metavar: "MS",
     help: "how long shutdown waits for in-flight calls before cutting them off",
     parse: integer(0, 3_600_000),
+  }),
+  option({
+    key: "workers",
+    flag: "workers",
+    env: "RNN_EXPLAIN_WORKERS",
+    fallback: "0",
+    metavar: "N",
+    help: "compute workers (each with its own backend); 0 means one per core",
+    parse: integer(0, 256),
+  }),
+  option({
+    key: "computeQueueLimit",
+    flag: "compute-queue-limit",
+    env: "RNN_EXPLAIN_COMPUTE_QUEUE_LIMIT",
+    fallback: "64",
+    metavar: "N",
+    help: "compute tasks that may wait for a worker (then RESOURCE_EXHAUSTED)",
+    parse: integer(0, 100_000),
+  }),
+  option({
+    key: "jobQueueLimit",
+    flag: "job-queue-limit",
+    env: "RNN_EXPLAIN_JOB_QUEUE_LIMIT",
+    fallback: "16",
+    metavar: "N",
+    help: "training jobs that may wait to run (then RESOURCE_EXHAUSTED)",
+    parse: integer(0, 10_000),
+  }),
+  option({
+    key: "maxBatch",
+    flag: "max-batch",
+    env: "RNN_EXPLAIN_MAX_BATCH",
+    fallback: "1024",
+    metavar: "N",
+    help: "most inputs per Classify or ExplainBatch request",
+    parse: integer(1, 1_000_000),
+  }),
+  option({
+    key: "maxMessageBytes",
+    flag: "max-message-bytes",
+    env: "RNN_EXPLAIN_MAX_MESSAGE_BYTES",
+    fallback: String(64 * 1024 * 1024),
+    metavar: "BYTES",
+    help: "largest gRPC message received or sent",
+    parse: integer(1024, 2 ** 31 - 1),
+  }),
+  option({
+    key: "maxImportBytes",
+    flag: "max-import-bytes",
+    env: "RNN_EXPLAIN_MAX_IMPORT_BYTES",
+    fallback: String(1024 * 1024 * 1024),
+    metavar: "BYTES",
+    help: "largest model archive ImportModel accepts",
+    parse: integer(1024, 2 ** 40),
   }),
 ];
 

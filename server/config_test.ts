@@ -22,6 +22,12 @@ Deno.test("parseConfig() gives the defaults with no flags and no environment", (
     dataDir: "./data",
     checkpointDir: "./data/checkpoints",
     shutdownGraceMs: 10000,
+    workers: 0,
+    computeQueueLimit: 64,
+    jobQueueLimit: 16,
+    maxBatch: 1024,
+    maxMessageBytes: 64 * 1024 * 1024,
+    maxImportBytes: 1024 * 1024 * 1024,
   });
 });
 

@@ -1,11 +1,14 @@
 /**
  * The server's entry point and factory. {@linkcode startServer} selects the
- * TensorFlow.js backend, wires the five API services, the standard gRPC
- * health service and server reflection onto one grpc-js server, binds it and
- * returns a handle whose `shutdown()` drains gracefully: health turns
- * NOT_SERVING, new calls are refused, in-flight calls get `shutdownGraceMs`
- * to finish; then the rest see their signal abort and end with UNAVAILABLE,
- * and whatever still runs a moment later is cancelled. Run as a program
+ * TensorFlow.js backend, opens the model store (repairing an unclean stop),
+ * starts the compute pool and the training job manager, wires the five API
+ * services over them, the standard gRPC health service and server
+ * reflection onto one grpc-js server, binds it and returns a handle whose
+ * `shutdown()` drains gracefully: health turns NOT_SERVING, new calls are
+ * refused, running training jobs are interrupted (resumable), in-flight
+ * calls get `shutdownGraceMs` to finish; then the rest see their signal
+ * abort and end with UNAVAILABLE, and whatever still runs a moment later is
+ * cancelled; last the workers stop and the store closes. Run as a program
  * (`deno task start`), it reads flags and environment variables and shuts
  * down on SIGINT or SIGTERM.
  *
@@ -22,6 +25,9 @@ import { createLogger, type Logger } from "./logger.ts";
 import { loadReflectionDescriptors } from "./reflection.ts";
 import {
   addRnnExplainServices,
+  createRnnExplainHandlers,
+  type OpenServiceDeps,
+  openServiceDeps,
   type RnnExplainHandlers,
   SERVICE_NAMES,
 } from "./services/mod.ts";
@@ -59,8 +65,10 @@ const NATIVE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"];
 /** Options of {@linkcode startServer}. */
 export interface StartServerOptions {
   /**
-   * Implementations of RPCs; every method left out answers UNIMPLEMENTED.
-   * @default {} (nothing implemented yet)
+   * Replaces the real services (for tests of the call plumbing): exactly
+   * these handlers are installed, every method left out answers
+   * UNIMPLEMENTED, and no store, pool or job manager is opened.
+   * @default the real services over a store in `config.checkpointDir`
    */
   handlers?: RnnExplainHandlers;
   /**
@@ -140,13 +148,22 @@ export async function startServer(
     },
     "TensorFlow.js backend ready",
   );
+  const deps = options.handlers === undefined
+    ? await openDeps(config, log)
+    : undefined;
+  const handlers = options.handlers ?? createRnnExplainHandlers(deps!);
   const cutoff = new AbortController();
-  const { server, health } = createGrpcServer(
-    log,
-    options.handlers ?? {},
-    cutoff.signal,
-  );
-  const port = await bind(server, config);
+  const { server, health } = createGrpcServer(log, handlers, {
+    shutdown: cutoff.signal,
+    maxMessageBytes: config.maxMessageBytes,
+  });
+  let port: number;
+  try {
+    port = await bind(server, config);
+  } catch (err) {
+    await deps?.close();
+    throw err;
+  }
   const address = `${formatHost(config.host)}:${port}`;
   for (const name of HEALTH_NAMES) health.setStatus(name, "SERVING");
   log.info({ address, port, services: SERVICE_NAMES }, "Server started");
@@ -161,10 +178,21 @@ export async function startServer(
   };
   let stopping: Promise<ShutdownResult> | undefined;
   const shutdown = (opts: ShutdownOptions = {}): Promise<ShutdownResult> =>
-    stopping ??= drain(server, health, log, {
-      graceMs: opts.graceMs ?? config.shutdownGraceMs,
-      cut,
-    });
+    stopping ??= (async () => {
+      const drained = drain(server, health, log, {
+        graceMs: opts.graceMs ?? config.shutdownGraceMs,
+        cut,
+      });
+      // Interrupting the jobs ends their watch streams, so the drain can finish.
+      await deps?.stopJobs().catch((err) =>
+        log.error({ err }, "Training jobs failed to stop")
+      );
+      const result = await drained;
+      await deps?.close().catch((err) =>
+        log.error({ err }, "Closing the store and workers failed")
+      );
+      return result;
+    })();
   return {
     address,
     port,
@@ -184,14 +212,33 @@ export async function startServer(
 /** The overall health entry ("") and one per API service. */
 const HEALTH_NAMES = ["", ...SERVICE_NAMES];
 
+function openDeps(config: Config, log: Logger): Promise<OpenServiceDeps> {
+  return openServiceDeps({
+    checkpointDir: config.checkpointDir,
+    dataDir: config.dataDir,
+    workers: config.workers,
+    backend: config.backend,
+    computeQueueLimit: config.computeQueueLimit,
+    jobQueueLimit: config.jobQueueLimit,
+    limits: {
+      maxBatch: config.maxBatch,
+      maxImportBytes: config.maxImportBytes,
+    },
+    log,
+  });
+}
+
 /** One grpc-js server with the access log, health (NOT_SERVING until bound), reflection and the API. */
 function createGrpcServer(
   log: Logger,
   handlers: RnnExplainHandlers,
-  shutdown: AbortSignal,
+  options: { shutdown: AbortSignal; maxMessageBytes: number },
 ): { server: Server; health: HealthImplementation } {
+  const { shutdown } = options;
   const server = new Server({
     interceptors: [createAccessLogInterceptor(log)],
+    "grpc.max_receive_message_length": options.maxMessageBytes,
+    "grpc.max_send_message_length": options.maxMessageBytes,
   });
   const health = new HealthImplementation(
     Object.fromEntries(HEALTH_NAMES.map((name) => [name, "NOT_SERVING"])),

@@ -1,10 +1,11 @@
 /**
  * Helpers of the integration tests: a real server on `127.0.0.1:0` with a log
- * sink, and a client connected to it.
+ * sink and its own temporary checkpoint folder, and a client connected to it.
  *
  * @module
  */
 import {
+  type Config,
   createLogger,
   defineConfig,
   type RnnExplainHandlers,
@@ -28,6 +29,8 @@ export interface TestServer extends AsyncDisposable {
   address: string;
   /** Every log line written so far, parsed. */
   logs: LogRecord[];
+  /** The server's checkpoint folder (a temporary one unless given). */
+  checkpointDir: string;
   /** Opens a client to the server; the test closes it. */
   connect(options?: ClientOptions): RnnExplainClient;
 }
@@ -44,6 +47,13 @@ export interface StartTestServerOptions {
    * @default 2000
    */
   shutdownGraceMs?: number;
+  /**
+   * The checkpoint folder; it is kept afterwards (e.g. to restart on it).
+   * @default a new temporary folder, removed on dispose
+   */
+  checkpointDir?: string;
+  /** Other configuration values (workers, limits…). */
+  config?: Partial<Config>;
 }
 
 /**
@@ -65,25 +75,47 @@ export async function startTestServer(
       },
     },
   });
+  const temporary = options.checkpointDir === undefined
+    ? await Deno.makeTempDir({ prefix: "rnn_explain_test_" })
+    : undefined;
+  const checkpointDir = options.checkpointDir ?? temporary!;
   const config = defineConfig({
+    workers: 1,
+    ...options.config,
     host: "127.0.0.1",
     port: 0,
     backend: "wasm",
     logLevel: "debug",
+    checkpointDir,
     shutdownGraceMs: options.shutdownGraceMs ?? 2000,
   });
-  const server = await startServer(config, {
-    logger,
-    handlers: options.handlers,
-  });
+  let server: ServerHandle;
+  try {
+    server = await startServer(config, {
+      logger,
+      ...(options.handlers === undefined ? {} : { handlers: options.handlers }),
+    });
+  } catch (err) {
+    if (temporary !== undefined) {
+      await Deno.remove(temporary, { recursive: true });
+    }
+    throw err;
+  }
   const address = `127.0.0.1:${server.port}`;
   return {
     server,
     address,
     logs,
+    checkpointDir,
     connect: (clientOptions) => createRnnExplainClient(address, clientOptions),
     [Symbol.asyncDispose]: async () => {
-      await server.shutdown();
+      try {
+        await server.shutdown();
+      } finally {
+        if (temporary !== undefined) {
+          await Deno.remove(temporary, { recursive: true });
+        }
+      }
     },
   };
 }

@@ -1,15 +1,52 @@
 /**
- * rnnexplain.v1.ExplainService: Explanations: ListExplainers, Explain (streamed per timestep, then a
- * summary) and ExplainBatch.
+ * rnnexplain.v1.ExplainService: ListExplainers (the registry, with validity
+ * for a model or an architecture), Explain (one message per timestep from
+ * T − 1 down to 0, each written as soon as the worker posts it, then the
+ * summary) and ExplainBatch (one batched pool task).
  *
- * This file names the service and the handler type its implementation
- * provides; `./_adapt.ts` turns handlers into grpc-js calls, and any method
- * without a handler answers UNIMPLEMENTED.
+ * Inputs, the method's parameters, the target and the method's validity for
+ * the model's architecture are all checked here, before a task is queued.
  *
  * @module
  */
+import {
+  explainerValidity,
+  listExplainers,
+  type MethodParams,
+  type Target,
+} from "../../models/mod.ts";
 import { ExplainServiceService } from "../../proto/gen/rnnexplain/v1/explain_service.ts";
+import type {
+  ExplainBatchRequest,
+  ExplainBatchResponse,
+  ExplainRequest,
+  ExplainResponse,
+  ListExplainersRequest,
+  ListExplainersResponse,
+} from "../../proto/gen/rnnexplain/v1/explain_service.ts";
+import {
+  ARCHITECTURE,
+  type DecodedExplainer,
+  decodeEnum,
+  decodeExplainer,
+  decodeInput,
+  decodeInputs,
+  decodeTarget,
+  encodeExplainerInfo,
+  encodeSummary,
+  encodeTensor,
+} from "../codec/mod.ts";
+import type {
+  ExplainResult,
+  SequenceInput,
+  StepEvent,
+} from "../compute/mod.ts";
+import type { CallContext } from "../call_context.ts";
+import { PreconditionError } from "../errors.ts";
+import type { ModelSpec } from "../../models/mod.ts";
 import type { ServiceHandlers } from "./_adapt.ts";
+import { servableModel, type ServiceDeps } from "./_deps.ts";
+import { streamTask } from "./_channel.ts";
 
 /** Handlers of rnnexplain.v1.ExplainService, keyed by the generated method names. */
 export type ExplainServiceHandlers = ServiceHandlers<
@@ -21,3 +58,185 @@ export const EXPLAIN_SERVICE = {
   name: "rnnexplain.v1.ExplainService",
   definition: ExplainServiceService,
 } as const;
+
+/**
+ * Refuses a method that is not defined for a model's architecture.
+ *
+ * @throws {PreconditionError} with the registry's reason
+ */
+export function checkValidity(
+  explainer: DecodedExplainer,
+  spec: ModelSpec,
+  field: string,
+): void {
+  const validity = explainerValidity(
+    explainer.method,
+    spec,
+    explainer.resolved,
+  );
+  if (!validity.valid) {
+    throw new PreconditionError(
+      `Cannot explain with ${explainer.method}: ${validity.reason}`,
+      { field },
+    );
+  }
+}
+
+function listing(
+  deps: ServiceDeps,
+  request: ListExplainersRequest,
+): ListExplainersResponse {
+  const subject = request.subject;
+  const explainers = subject === undefined
+    ? listExplainers()
+    : subject.$case === "modelId"
+    ? listExplainers(deps.store.get(subject.modelId).spec)
+    : listExplainers(
+      decodeEnum(ARCHITECTURE, subject.architecture, "architecture"),
+    );
+  return { explainers: explainers.map(encodeExplainerInfo) };
+}
+
+/** A decoded explain request, ready for the pool. */
+interface Prepared {
+  readonly model: ReturnType<typeof servableModel>;
+  readonly inputs: SequenceInput[];
+  readonly explainer: DecodedExplainer;
+  readonly target: Target | undefined;
+}
+
+function prepare(
+  deps: ServiceDeps,
+  request: ExplainRequest | ExplainBatchRequest,
+  inputs: (spec: ModelSpec) => SequenceInput[],
+): Prepared {
+  const model = servableModel(deps, request.modelId);
+  const decoded = inputs(model.record.spec);
+  const explainer = decodeExplainer(request.explainer, "explainer");
+  const target = decodeTarget(request.target, "target");
+  checkValidity(explainer, model.record.spec, "explainer.method");
+  return { model, inputs: decoded, explainer, target };
+}
+
+function task<K extends "explain" | "explainBatch">(kind: K, p: Prepared) {
+  return {
+    kind,
+    model: p.model.ref,
+    inputs: p.inputs,
+    method: p.explainer.method,
+    params: p.explainer.params as MethodParams,
+    ...(p.target === undefined ? {} : { target: p.target }),
+  };
+}
+
+function summaries(result: ExplainResult) {
+  return result.summaries.map((s, n) =>
+    encodeSummary(s, {
+      method: result.method,
+      params: result.params,
+      target: result.target,
+      label: result.labels[n] ?? null,
+    })
+  );
+}
+
+async function* explain(
+  deps: ServiceDeps,
+  request: ExplainRequest,
+  ctx: CallContext,
+): AsyncGenerator<ExplainResponse> {
+  const p = prepare(
+    deps,
+    request,
+    (spec) => [decodeInput(request.input, spec, "input")],
+  );
+  const { rows, columns } = p.model.record.spec;
+  const started = performance.now();
+  ctx.log.debug(
+    { modelId: p.model.ref.id, method: p.explainer.method },
+    "Explaining",
+  );
+  const events = streamTask<StepEvent, ExplainResult>(
+    ctx.signal,
+    (signal, onEvent) => deps.pool.run(task("explain", p), { signal, onEvent }),
+  );
+  let next = await events.next();
+  try {
+    for (; !next.done; next = await events.next()) {
+      const step = next.value;
+      yield {
+        event: {
+          $case: "step",
+          step: {
+            timestep: step.step,
+            relevance: encodeTensor(step.relevance, [rows, columns]),
+            relevanceSum: step.sums[0]!,
+          },
+        },
+      };
+    }
+  } finally {
+    // Left early (cancelled, or a write failed): stop the pool task.
+    if (!next.done) await events.return(undefined as never);
+  }
+  const [summary] = summaries(next.value);
+  ctx.log.debug(
+    {
+      modelId: p.model.ref.id,
+      durationMs: Math.round(performance.now() - started),
+      workerTensors: deps.pool.stats().tensors,
+    },
+    "Explained",
+  );
+  yield { event: { $case: "summary", summary: summary! } };
+}
+
+async function explainBatch(
+  deps: ServiceDeps,
+  request: ExplainBatchRequest,
+  ctx: CallContext,
+): Promise<ExplainBatchResponse> {
+  const p = prepare(
+    deps,
+    request,
+    (spec) =>
+      decodeInputs(request.inputs, spec, { maxBatch: deps.limits.maxBatch }),
+  );
+  ctx.log.debug(
+    {
+      modelId: p.model.ref.id,
+      method: p.explainer.method,
+      inputs: p.inputs.length,
+    },
+    "Explaining batch",
+  );
+  const result = await deps.pool.run(task("explainBatch", p), {
+    signal: ctx.signal,
+  });
+  const { steps, rows, columns } = result.shape;
+  return {
+    relevance: encodeTensor(result.relevance, [
+      p.inputs.length,
+      steps,
+      rows,
+      columns,
+    ]),
+    summaries: summaries(result),
+  };
+}
+
+/**
+ * The ExplainService handlers over the registry and the compute pool.
+ *
+ * @param deps the store, pool and limits
+ * @returns every ExplainService handler
+ */
+export function createExplainService(
+  deps: ServiceDeps,
+): ExplainServiceHandlers {
+  return {
+    listExplainers: (request) => Promise.resolve(listing(deps, request)),
+    explain: (request, ctx) => explain(deps, request, ctx),
+    explainBatch: (request, ctx) => explainBatch(deps, request, ctx),
+  };
+}

@@ -1,28 +1,46 @@
 /**
- * The five rnnexplain.v1 services and the one function that registers them
- * on a grpc-js server with whichever handlers exist so far.
+ * The five rnnexplain.v1 services: {@linkcode createRnnExplainHandlers}
+ * builds every handler over the server's store, job manager and compute
+ * pool, and {@linkcode addRnnExplainServices} registers handlers on a
+ * grpc-js server (methods without one answer UNIMPLEMENTED).
  *
  * @module
  */
 import type { Server } from "@grpc/grpc-js";
 import { type AdapterDeps, buildService } from "./_adapt.ts";
+import type { ServiceDeps } from "./_deps.ts";
+export {
+  type OpenServiceDeps,
+  openServiceDeps,
+  type OpenServiceDepsOptions,
+} from "./_deps.ts";
 import {
+  createEvaluationService,
   EVALUATION_SERVICE,
   type EvaluationServiceHandlers,
 } from "./evaluation_service.ts";
 import {
+  createExplainService,
   EXPLAIN_SERVICE,
   type ExplainServiceHandlers,
 } from "./explain_service.ts";
 import {
+  createInferenceService,
   INFERENCE_SERVICE,
   type InferenceServiceHandlers,
 } from "./inference_service.ts";
-import { MODEL_SERVICE, type ModelServiceHandlers } from "./model_service.ts";
 import {
+  createModelService,
+  MODEL_SERVICE,
+  type ModelServiceHandlers,
+} from "./model_service.ts";
+import {
+  createTrainingService,
   TRAINING_SERVICE,
   type TrainingServiceHandlers,
 } from "./training_service.ts";
+
+export type { ServiceDeps, ServiceLimits } from "./_deps.ts";
 
 export type {
   BidiStreamHandler,
@@ -60,6 +78,25 @@ export const SERVICE_NAMES: readonly string[] = [
   EXPLAIN_SERVICE.name,
   EVALUATION_SERVICE.name,
 ];
+
+/**
+ * Builds every handler of the five services over the server's domain
+ * objects.
+ *
+ * @param deps the model store, job manager, compute pool and request limits
+ * @returns the handlers of every RPC
+ */
+export function createRnnExplainHandlers(
+  deps: ServiceDeps,
+): Required<RnnExplainHandlers> {
+  return {
+    model: createModelService(deps),
+    training: createTrainingService(deps),
+    inference: createInferenceService(deps),
+    explain: createExplainService(deps),
+    evaluation: createEvaluationService(deps),
+  };
+}
 
 /**
  * Registers the five API services on a server.

@@ -1,6 +1,7 @@
 /**
- * Every RPC of the contract answers UNIMPLEMENTED, with a message naming it,
- * until a handler is installed: never UNKNOWN, whatever the call shape.
+ * With handlers given to startServer() (test doubles), every RPC left out
+ * answers UNIMPLEMENTED, with a message naming it: never UNKNOWN, whatever
+ * the call shape.
  */
 import assert from "node:assert/strict";
 import { type RnnExplainClient, RpcError, Status } from "../../client/mod.ts";
@@ -37,7 +38,7 @@ const CALLS: Record<string, (c: RnnExplainClient) => Promise<unknown>> = {
 };
 
 Deno.test("every RPC answers UNIMPLEMENTED with a message naming it", async (t) => {
-  await using server = await startTestServer();
+  await using server = await startTestServer({ handlers: {} });
   using client = server.connect();
   for (const [rpc, call] of Object.entries(CALLS)) {
     await t.step(rpc, async () => {
@@ -52,7 +53,7 @@ Deno.test("every RPC answers UNIMPLEMENTED with a message naming it", async (t) 
 });
 
 Deno.test("the access log records UNIMPLEMENTED calls with method, request id, peer and duration", async () => {
-  await using server = await startTestServer();
+  await using server = await startTestServer({ handlers: {} });
   using client = server.connect();
   await assert.rejects(
     client.getModel({ modelId: "m1" }, {
