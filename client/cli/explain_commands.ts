@@ -320,13 +320,15 @@ const explain: Command = {
   },
   async run(ctx) {
     const modelId = ctx.positionals[0]!;
-    const { input, image } = await resolveInput(ctx, modelId);
+    // Flags first, so that a bad one fails before any call.
     const method = enumValue(
       Method,
       ctx.string("method", "lrp_alpha_beta"),
       "METHOD_",
     );
     const target = parseTarget(ctx.string("target"));
+    const params = explainerParams(ctx);
+    const { input, image } = await resolveInput(ctx, modelId);
     const out = ctx.string("out", "out/explain");
     const formats = ctx.list("format", ["png", "json"]) as OutputFormat[];
     const collector = new ExplanationCollector();
@@ -337,7 +339,7 @@ const explain: Command = {
         {
           modelId,
           input,
-          explainer: { method, params: explainerParams(ctx) },
+          explainer: { method, params },
           ...(target ? { target } : {}),
         },
         ctx.call(ctx.interrupt),
