@@ -135,7 +135,7 @@ Deno.test("runCli() train sends the spec and config, shows progress and prints t
   assert.match(c.stderr(), /Started training job j1\n/);
   assert.match(
     c.stderr(),
-    /epoch 1\/1 \[##########----------\]  50% step 5\/10/,
+    /epoch 1\/1 \[##########----------\] {2}50% step 5\/10/,
   );
   assert.match(c.stderr(), /held-out accuracy 87\.5%/);
   const start = calls.find(([name]) => name === "startTraining")![1];
@@ -274,8 +274,8 @@ Deno.test("runCli() explain prints each step as it arrives and writes PNGs and J
     );
     assert.equal(code, 0, c.stderr());
     const lines = c.stdout().split("\n");
-    assert.match(lines[0]!, /^step  2: sum \+1\.0000 {2}max \|R\| 2\.00e\+0 /);
-    assert.match(lines[2]!, /^step  0: sum \+1\.0000 {2}max \|R\| 1\.00e\+0 /);
+    assert.match(lines[0]!, /^step {2}2: sum \+1\.0000 {2}max \|R\| 2\.00e\+0 /);
+    assert.match(lines[2]!, /^step {2}0: sum \+1\.0000 {2}max \|R\| 1\.00e\+0 /);
     assert.match(c.stdout(), /lrp_alpha_beta: target class 4, predicted 4/);
     assert.match(c.stdout(), /wrote 3 step PNGs and .*sequence\.png/);
     const request = calls.find(([n]) => n === "explain")![1];
