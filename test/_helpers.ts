@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import {
   type Config,
   createLogger,
@@ -15,8 +16,21 @@ import {
 import {
   type ClientOptions,
   createRnnExplainClient,
+  type ImportModelRequest,
+  type ModelInfo,
+  type PartialMessage,
   type RnnExplainClient,
+  RpcError,
 } from "../client/mod.ts";
+import {
+  createModel,
+  createSpec,
+  encodeCheckpoint,
+  initBackend,
+  type ModelSpecInit,
+  Random,
+  sha256Hex,
+} from "../models/mod.ts";
 
 /** One parsed log line. */
 export type LogRecord = Record<string, unknown> & { msg?: string };
@@ -159,4 +173,160 @@ export async function withDeadline<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A tiny R-LSTM on 28 × 84 majority inputs, T = 12 (c = 7). */
+export const TINY_MAJORITY_SPEC: ModelSpecInit = {
+  architecture: "r_lstm",
+  steps: 12,
+  columns: 7,
+  layers: { in1: 16, recur: 8 },
+};
+
+/** A model as archive files, ready for ImportModel. */
+export interface ModelFiles {
+  /** The id to store it under. */
+  id: string;
+  /** The stream's messages: the header, then the payload in one chunk. */
+  messages: PartialMessage<ImportModelRequest>[];
+  /** SHA-256 of the weights file. */
+  weightsSha256: string;
+  /** SHA-256 of the payload (manifest then weights). */
+  payloadSha256: string;
+}
+
+/**
+ * Builds a seeded, untrained model's checkpoint in code (no tensors are
+ * left behind) and frames it as an ImportModel stream.
+ *
+ * @param id the model id
+ * @param init the spec
+ * @param options seed, dataset and problem recorded in the manifest
+ */
+export async function buildModelFiles(
+  id: string,
+  init: ModelSpecInit = TINY_MAJORITY_SPEC,
+  options: { seed?: number; dataset?: string; problem?: string } = {},
+): Promise<ModelFiles> {
+  await initBackend("wasm");
+  const seed = options.seed ?? 1;
+  const model = createModel(createSpec(init), { seed });
+  let files: { weights: Uint8Array; manifest: unknown };
+  try {
+    files = await encodeCheckpoint(model, {
+      dataset: options.dataset ?? "mnist",
+      problem: options.problem ?? "majority",
+      seed,
+      training: {
+        optimizer: "adam",
+        epochs: 1,
+        batchSize: 50,
+        learningRate: 0.0002,
+        keepProb: 0.8,
+      },
+    });
+  } finally {
+    model.dispose();
+  }
+  const manifest = new TextEncoder().encode(
+    `${JSON.stringify(files.manifest, null, 2)}\n`,
+  );
+  const payload = new Uint8Array(manifest.length + files.weights.length);
+  payload.set(manifest);
+  payload.set(files.weights, manifest.length);
+  const weightsSha256 = await sha256Hex(files.weights);
+  const payloadSha256 = await sha256Hex(payload);
+  return {
+    id,
+    weightsSha256,
+    payloadSha256,
+    messages: [
+      {
+        part: {
+          $case: "header",
+          header: {
+            model: { id },
+            files: [
+              {
+                name: "manifest.json",
+                sizeBytes: manifest.length,
+                sha256: await sha256Hex(manifest),
+              },
+              {
+                name: "weights.safetensors",
+                sizeBytes: files.weights.length,
+                sha256: weightsSha256,
+              },
+            ],
+            totalSizeBytes: payload.length,
+            sha256: payloadSha256,
+          },
+        },
+      },
+      { part: { $case: "chunk", chunk: Buffer.from(payload) } },
+    ],
+  };
+}
+
+/**
+ * Builds a seeded model (see {@linkcode buildModelFiles}) and imports it.
+ *
+ * @returns the stored model's info
+ */
+export async function importModel(
+  client: RnnExplainClient,
+  id: string,
+  init: ModelSpecInit = TINY_MAJORITY_SPEC,
+  options: { seed?: number; dataset?: string; problem?: string } = {},
+): Promise<ModelInfo> {
+  const files = await buildModelFiles(id, init, options);
+  const { model } = await client.importModel(files.messages);
+  return model!;
+}
+
+/** `count` seeded sequences of `size` values in [−1, 1]. */
+export function randomValues(size: number, seed = 7): Float32Array {
+  const random = new Random(seed);
+  return Float32Array.from({ length: size }, () => 2 * random.next() - 1);
+}
+
+/**
+ * Asserts that a call fails with an exact status code.
+ *
+ * @param call the call (a promise, or a function draining a stream)
+ * @param code the expected status
+ * @param match a pattern the status message must match
+ */
+export async function assertStatus(
+  call: Promise<unknown> | (() => Promise<unknown>),
+  code: number,
+  match?: RegExp,
+): Promise<RpcError> {
+  let caught: unknown;
+  try {
+    await (typeof call === "function" ? call() : call);
+  } catch (err) {
+    caught = err;
+  }
+  if (!(caught instanceof RpcError)) {
+    throw new Error(`Expected status ${code}, got ${caught ?? "success"}`);
+  }
+  if (caught.code !== code) {
+    throw new Error(
+      `Expected status ${code}, got ${caught.code}: ${caught.details}`,
+    );
+  }
+  if (match !== undefined && !match.test(caught.details)) {
+    throw new Error(
+      `Status message "${caught.details}" does not match ${match}`,
+    );
+  }
+  return caught;
+}
+
+/** Reads a whole server stream. */
+export async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of stream) out.push(item);
+  return out;
 }
