@@ -54,6 +54,13 @@ export interface ForwardOptions {
    */
   relu?: (z: tf.Tensor) => tf.Tensor;
   /**
+   * Accept a prefix of 1 … T steps: the head then reads the state after the
+   * last given step, which is the running prediction of an online
+   * (streamed) classification.
+   * @default false
+   */
+  prefix?: boolean;
+  /**
    * Gradient through the LSTM's sigmoid gates: `keep` (ordinary, as the
    * released code) or `zero` (the thesis text's choice for guided backprop).
    * @default "keep"
@@ -182,7 +189,7 @@ export class RnnModel {
    * @throws {RangeError} if x has the wrong shape
    */
   forward(x: tf.Tensor3D, options: ForwardOptions = {}): tf.Tensor2D {
-    this.#checkInput(x);
+    this.#checkInput(x, options.prefix ?? false);
     return tf.tidy(() =>
       execute(this, x, {
         training: options.training ?? false,
@@ -309,14 +316,16 @@ export class RnnModel {
     if (this.#disposed) throw new Error("Cannot use model: it was disposed");
   }
 
-  #checkInput(x: tf.Tensor3D): void {
+  #checkInput(x: tf.Tensor3D, prefix = false): void {
     this.#check();
     const { steps, rows, columns } = this.spec;
-    if (x.rank !== 3 || x.shape[1] !== steps || x.shape[2] !== rows * columns) {
+    const t = x.shape[1];
+    const stepsOk = prefix ? t >= 1 && t <= steps : t === steps;
+    if (x.rank !== 3 || !stepsOk || x.shape[2] !== rows * columns) {
       throw new RangeError(
         `Cannot run model: input shape is [${
           x.shape.join(", ")
-        }], expected [N, ${steps}, ${rows * columns}]`,
+        }], expected [N, ${prefix ? `1…${steps}` : steps}, ${rows * columns}]`,
       );
     }
   }

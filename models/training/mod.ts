@@ -38,6 +38,7 @@ export {
   zeroLogitCrossEntropySum,
 } from "./loss.ts";
 export { countFlops, type FlopCount } from "./flops.ts";
+export { predictPrefix } from "./predict_prefix.ts";
 export {
   checkTrainingData,
   gatherBatch,
