@@ -119,7 +119,11 @@ export interface ExplainOptions {
   readonly params?: MethodParams;
   /** Checked between time steps; an abort rejects with the signal's reason. */
   readonly signal?: AbortSignal;
-  /** Receives each step's relevance as soon as it is computed (T − 1 down to 0). */
+  /**
+   * Receives each step's relevance as soon as it is computed (T − 1 down to
+   * 0). The LRP / deep Taylor passes compute every step's pixels at once,
+   * in the batched walk of the static layers at the end of the pass.
+   */
   readonly onStep?: (step: StepRelevance) => void;
 }
 
