@@ -223,13 +223,14 @@ function stepPass(
 }
 
 /**
- * The static layers, once over all T·N rows (time-major): the relevance
- * each step handed to static activations → pixels [T·N, size], absorbed
- * [T·N].
+ * The static layers over the rows of `acts`: once over all T·N rows
+ * (time-major, batched mode) or over one step's N rows (streaming mode).
+ * The relevance the steps handed to static activations → pixels
+ * [rows, size], absorbed [rows].
  */
 function staticPass(
   plan: PassPlan,
-  trace: ModelTrace,
+  acts: ActivationMap,
   weights: ReadonlyMap<string, LayerWeights>,
   perStep: readonly RelevanceMap[],
   batch: number,
@@ -245,14 +246,7 @@ function staticPass(
         0,
       );
     }
-    const absorbed = walkBack(
-      plan,
-      plan.statics,
-      trace.statics,
-      weights,
-      rel,
-      rows,
-    );
+    const absorbed = walkBack(plan, plan.statics, acts, weights, rel, rows);
     const pixels = rel.x ??
       tf.zeros([rows, plan.graph.shapes.x!.reduce((a, d) => a * d, 1)]);
     delete rel.x;
@@ -379,9 +373,14 @@ async function passBatch(
   let carry: RelevanceMap = {};
   // Relevance each step hands to static activations, until the static pass.
   const perStep: RelevanceMap[] = new Array(steps).fill({});
+  // Streaming: each step's pixels are computed and handed out as soon as the
+  // step is done (the static layers then run per step on that step's rows);
+  // otherwise the static layers run once over all T·N rows at the end,
+  // which is cheaper but hands out nothing before the pass ends.
+  const stream = options.onStep !== undefined;
   const x = tf.tensor3d(input.x, [count, steps, size]);
   try {
-    trace = model.trace(x, { batchStatics: true });
+    trace = model.trace(x, { batchStatics: !stream });
     readWeights(model, plan, weights);
     const logits = await trace.logits.data() as Float32Array;
     const targets = resolveTargets(
@@ -410,22 +409,24 @@ async function passBatch(
       perStep[t] = out.statics;
       pending = [out.absorbed];
       addInto(absorbed, await read(out.absorbed));
+      if (stream) {
+        await streamStep(plan, trace.steps[t]!, weights, perStep, t, {
+          count,
+          relevance,
+          absorbed,
+          onStep: options.onStep!,
+          pending: (p) => pending = p,
+        });
+      }
     }
     since = await yieldIfDue(since, options.signal);
-    const statics = staticPass(plan, trace, weights, perStep, count);
-    disposeSteps(perStep);
-    pending = [statics.pixels, statics.absorbed];
-    const pixels = await read(statics.pixels);
-    const staticAbsorbed = await read(statics.absorbed);
-    for (let t = 0; t < steps; t++) {
-      for (let n = 0; n < count; n++) {
-        const row = t * count + n;
-        absorbed[n] += staticAbsorbed[row]!;
-        relevance.set(
-          pixels.subarray(row * size, (row + 1) * size),
-          (n * steps + t) * size,
-        );
-      }
+    if (!stream) {
+      await batchedStatics(plan, trace, weights, perStep, {
+        count,
+        relevance,
+        absorbed,
+        pending: (p) => pending = p,
+      });
     }
     // What reached the zero states of step 0.
     const initial = new Float64Array(count);
@@ -434,7 +435,6 @@ async function passBatch(
       pending = [flat];
       addInto(initial, await read(flat));
     }
-    await streamSteps(relevance, count, steps, options, since);
     return {
       relevance,
       summaries: summarize(logits, targets, relevance, absorbed, initial),
@@ -447,6 +447,78 @@ async function passBatch(
     for (const cache of caches.values()) cache.dispose();
     tf.dispose(Object.values(carry));
     tf.dispose(pending);
+  }
+}
+
+/** Where a pass writes pixel relevance and absorbed relevance. */
+interface PixelSink {
+  readonly count: number;
+  /** [count, T, size]. */
+  readonly relevance: Float32Array;
+  /** [count]. */
+  readonly absorbed: Float64Array;
+  /** Registers the tensors in flight, so that the caller's `finally` frees them. */
+  readonly pending: (tensors: tf.Tensor[]) => void;
+}
+
+async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
+  const values = await t.data() as Float32Array;
+  t.dispose();
+  return values;
+}
+
+/** Streaming mode: step t's static layers, then hands its pixels to onStep. */
+async function streamStep(
+  plan: PassPlan,
+  acts: ActivationMap,
+  weights: ReadonlyMap<string, LayerWeights>,
+  perStep: RelevanceMap[],
+  t: number,
+  sink: PixelSink & { onStep: (step: StepRelevance) => void },
+): Promise<void> {
+  const { count, relevance, absorbed } = sink;
+  const steps = perStep.length;
+  const size = relevance.length / (count * steps);
+  const out = staticPass(plan, acts, weights, [perStep[t]!], count);
+  tf.dispose(Object.values(perStep[t]!));
+  perStep[t] = {};
+  sink.pending([out.pixels, out.absorbed]);
+  const pixels = await readAndDispose(out.pixels);
+  addInto(absorbed, await readAndDispose(out.absorbed));
+  for (let n = 0; n < count; n++) {
+    relevance.set(
+      pixels.subarray(n * size, (n + 1) * size),
+      (n * steps + t) * size,
+    );
+  }
+  sink.onStep({ step: t, relevance: pixels, sums: sumsOf(pixels, count) });
+}
+
+/** Batched mode: the static layers once over all T·N rows (time-major). */
+async function batchedStatics(
+  plan: PassPlan,
+  trace: ModelTrace,
+  weights: ReadonlyMap<string, LayerWeights>,
+  perStep: RelevanceMap[],
+  sink: PixelSink,
+): Promise<void> {
+  const { count, relevance, absorbed } = sink;
+  const steps = perStep.length;
+  const size = relevance.length / (count * steps);
+  const statics = staticPass(plan, trace.statics, weights, perStep, count);
+  disposeSteps(perStep);
+  sink.pending([statics.pixels, statics.absorbed]);
+  const pixels = await readAndDispose(statics.pixels);
+  const staticAbsorbed = await readAndDispose(statics.absorbed);
+  for (let t = 0; t < steps; t++) {
+    for (let n = 0; n < count; n++) {
+      const row = t * count + n;
+      absorbed[n] += staticAbsorbed[row]!;
+      relevance.set(
+        pixels.subarray(row * size, (row + 1) * size),
+        (n * steps + t) * size,
+      );
+    }
   }
 }
 

@@ -327,3 +327,46 @@ Deno.test("relevancePass() above maxBatch runs chunks with the same result and s
     model.dispose();
   }
 });
+
+Deno.test("relevancePass() hands out each step before it works on the earlier steps", async () => {
+  await initBackend("wasm");
+  for (const architecture of ["r_lstm", "conv_r_lstm", "deep"] as const) {
+    const spec = tinySpec(architecture, { steps: 4 });
+    const model = await createLiveModel(spec, { seed: 5 });
+    const input = randomInput(spec, 2, 9);
+    try {
+      // Log every rule application and every streamed step, in order.
+      const log: string[] = [];
+      const base = createComposite("lrp_alpha_beta", { alpha: 1.5, beta: 0.5 });
+      const composite = {
+        ...base,
+        ruleFor: (slot: Parameters<typeof base.ruleFor>[0]) => {
+          const rule = base.ruleFor(slot);
+          return {
+            ...rule,
+            normalize: (...args: Parameters<typeof rule.normalize>) => {
+              log.push("rule");
+              return rule.normalize(...args);
+            },
+          };
+        },
+      };
+      await assertNoLeak(async () => {
+        await relevancePass(model, input, composite, {
+          onStep: (s) => log.push(`step ${s.step}`),
+        });
+      });
+      const first = log.indexOf("step 3");
+      const last = log.indexOf("step 0");
+      assert.ok(first >= 0 && last > first, architecture);
+      // Rules ran between the first and the last streamed step: step 3 was
+      // handed out while steps 2…0 were still to be explained.
+      assert.ok(
+        log.slice(first, last).includes("rule"),
+        `${architecture}: ${log.join(", ")}`,
+      );
+    } finally {
+      model.dispose();
+    }
+  }
+});
