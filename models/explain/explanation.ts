@@ -121,8 +121,10 @@ export interface ExplainOptions {
   readonly signal?: AbortSignal;
   /**
    * Receives each step's relevance as soon as it is computed (T − 1 down to
-   * 0). The LRP / deep Taylor passes compute every step's pixels at once,
-   * in the batched walk of the static layers at the end of the pass.
+   * 0). With it, the LRP / deep Taylor passes finish each step's input
+   * layers right after the step (streaming); without it they walk the input
+   * layers once over all steps at the end (cheaper, for batch work). The
+   * gradient methods hand out the steps once the gradient exists.
    */
   readonly onStep?: (step: StepRelevance) => void;
 }

@@ -64,9 +64,10 @@ export interface RelevancePassOptions {
   /** Checked between time steps; an abort rejects with the signal's reason. */
   readonly signal?: AbortSignal;
   /**
-   * Receives each step's pixel relevance, T − 1 down to 0, once the pass
-   * (every chunk, above `maxBatch`) is done: the static layers are walked
-   * once for all steps, so no step's pixels exist before the last.
+   * Receives each step's pixel relevance, T − 1 down to 0, as soon as the
+   * step is done: given a callback, the pass walks the static (input) layers
+   * per step instead of once over all steps at the end. Above `maxBatch`
+   * sequences the steps are handed out after the last chunk.
    */
   readonly onStep?: (step: StepRelevance) => void;
   /**
