@@ -104,7 +104,8 @@ export const GLOBAL_FLAGS: Readonly<Record<string, FlagSpec>> = {
     type: "number",
     min: 0.001,
     metavar: "SECONDS",
-    help: "deadline of each call in seconds (streams included when given)",
+    help:
+      "deadline of each call in seconds (explain and evaluate streams too, not a training watch)",
     defaultText: "30 for single calls, none for streams",
   },
   json: { type: "boolean", help: "print results as JSON on stdout" },
