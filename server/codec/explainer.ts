@@ -300,6 +300,14 @@ function encodeParameter(p: MethodParameter, constraint: string) {
   };
 }
 
+/** The clauses of a method's constraint (e.g. "alpha - beta = 1; low < high") that name a parameter. */
+function constraintOf(constraint: string, name: keyof MethodParams): string {
+  const wire = WIRE_NAMES[name];
+  return constraint.split(";").map((c) => c.trim()).filter((c) =>
+    new RegExp(`\\b(${name}|${wire})\\b`).test(c)
+  ).join("; ");
+}
+
 /**
  * One method of `listExplainers` for the wire.
  *
@@ -314,13 +322,7 @@ export function encodeExplainerInfo(listing: ExplainerListing): ExplainerInfo {
     displayName: entry.displayName,
     description: entry.description,
     parameters: entry.parameters.map((p) =>
-      encodeParameter(
-        p,
-        // The registry states one constraint per method; it concerns α and β.
-        entry.constraint !== "" && (p.name === "alpha" || p.name === "beta")
-          ? entry.constraint
-          : "",
-      )
+      encodeParameter(p, constraintOf(entry.constraint, p.name))
     ),
     defaults: encodeParams(defaults),
     valid: validity.valid,
