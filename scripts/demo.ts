@@ -218,7 +218,12 @@ async function main(): Promise<number> {
   await Deno.mkdir(o.checkpointDir, { recursive: true });
   // The CLI subprocess handles Ctrl-C (it cancels the training job); this
   // process then shuts the server down instead of dying at once.
-  const onSigint = () => say("Interrupted: stopping the demo");
+  // `deno task` forwards the signal that the process group also got: say it once.
+  let interrupted = false;
+  const onSigint = () => {
+    if (!interrupted) say("Interrupted: stopping the demo");
+    interrupted = true;
+  };
   Deno.addSignalListener("SIGINT", onSigint);
   const server = await startServer(
     defineConfig({
