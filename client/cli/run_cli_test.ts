@@ -470,3 +470,105 @@ Deno.test("runCli() --help prints help on stdout and exits with 0", async () => 
   assert.match(c.stdout(), /^Usage: deno task cli train \[flags\]/);
   assert.match(c.stdout(), /--max-samples INTEGER/);
 });
+
+Deno.test("runCli() classify sends an --input file as a tensor with its label", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/x.json`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({ shape: [2, 3], data: [-1, 0, 1, 1, 0, -1], label: 2 }),
+    );
+    const calls: Array<[string, unknown]> = [];
+    const c = capture();
+    const code = await runCli(["classify", "m1", "--input", file], {
+      io: c.io,
+      connect: fakeClient({
+        classify: () =>
+          Promise.resolve({
+            classifications: [{
+              logits: [0, 0, 3, 0, 0, 0, 0, 0, 0, 0],
+              probabilities: [0, 0, 0.9, 0, 0, 0, 0, 0, 0, 0],
+              pseudoClassProbability: 0.1,
+              predictedClass: 2,
+              trueLabel: 2,
+            }],
+          }),
+      }, calls),
+    });
+    assert.equal(code, 0, c.stderr());
+    const request = calls.find(([n]) => n === "classify")![1] as {
+      inputs: Array<
+        {
+          source: { tensor: { shape: number[]; data: Uint8Array } };
+          label: number;
+        }
+      >;
+    };
+    const input = request.inputs[0]!;
+    assert.deepEqual(input.source.tensor.shape, [2, 3]);
+    assert.deepEqual(
+      [...new Float32Array(new Uint8Array(input.source.tensor.data).buffer)],
+      [-1, 0, 1, 1, 0, -1],
+    );
+    assert.equal(input.label, 2);
+    assert.match(c.stdout(), /^predicted class 2 \(true label 2\)\n/);
+    assert.match(c.stdout(), /\npseudo +0\.0000 +10\.00%\n/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runCli() evaluate --fold evaluates that fold of the model's data source", async () => {
+  const calls: Array<[string, unknown]> = [];
+  const c = capture();
+  const code = await runCli(
+    [
+      "evaluate",
+      "m1",
+      "--methods",
+      "deep_taylor",
+      "--fold",
+      "2",
+      "--folds",
+      "5",
+    ],
+    {
+      io: c.io,
+      connect: fakeClient({
+        getModel: () =>
+          Promise.resolve({
+            model: {
+              id: "m1",
+              training: { data: { dataset: 1, problem: 2, seed: 9 } },
+            },
+          }),
+        async *evaluate() {},
+      }, calls),
+    },
+  );
+  assert.equal(code, 0, c.stderr());
+  const request = calls.find(([n]) => n === "evaluate")![1] as {
+    data: unknown;
+  };
+  assert.deepEqual(request.data, {
+    dataset: 1,
+    problem: 2,
+    seed: 9,
+    split: {
+      kind: {
+        $case: "crossValidation",
+        crossValidation: { fold: 2, folds: 5 },
+      },
+    },
+  });
+  const d = capture();
+  assert.equal(
+    await runCli(["evaluate", "m1", "--folds", "5"], {
+      io: d.io,
+      connect: fakeClient({}, []),
+    }),
+    2,
+  );
+  assert.match(d.stderr(), /Cannot use --folds: --fold is missing/);
+});
