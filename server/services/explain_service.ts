@@ -196,25 +196,20 @@ async function explainBatch(
   request: ExplainBatchRequest,
   ctx: CallContext,
 ): Promise<ExplainBatchResponse> {
+  const t0 = performance.now();
   const p = prepare(
     deps,
     request,
     (spec) =>
       decodeInputs(request.inputs, spec, { maxBatch: deps.limits.maxBatch }),
   );
-  ctx.log.debug(
-    {
-      modelId: p.model.ref.id,
-      method: p.explainer.method,
-      inputs: p.inputs.length,
-    },
-    "Explaining batch",
-  );
+  const t1 = performance.now();
   const result = await deps.pool.run(task("explainBatch", p), {
     signal: ctx.signal,
   });
+  const t2 = performance.now();
   const { steps, rows, columns } = result.shape;
-  return {
+  const response = {
     relevance: encodeTensor(result.relevance, [
       p.inputs.length,
       steps,
@@ -223,6 +218,23 @@ async function explainBatch(
     ]),
     summaries: summaries(result),
   };
+  ctx.log.debug(
+    {
+      modelId: p.model.ref.id,
+      method: p.explainer.method,
+      inputs: p.inputs.length,
+      decodeMs: round(t1 - t0),
+      computeMs: round(t2 - t1),
+      encodeMs: round(performance.now() - t2),
+      workerTensors: deps.pool.stats().tensors,
+    },
+    "Explained batch",
+  );
+  return response;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
 }
 
 /**

@@ -1,0 +1,336 @@
+/**
+ * Benchmark of explanations over gRPC: a randomly initialised thesis-size
+ * R-LSTM at T = 12 (28 × 84 inputs, c = 7), LRP-α1.5β0.5, served by the real
+ * server started as its own process (`server/main.ts`, two workers).
+ *
+ * It prints:
+ * 1. streamed Explain, batch 1: time to the first step message and to the
+ *    summary (median over sequential calls);
+ * 2. batch 50 streamed: 50 Explain calls at once (time to each call's
+ *    first message, median and 95th percentile; time until all 50 are
+ *    done), and ExplainBatch of the same 50 sequences in one call;
+ * 3. gRPC + encoding overhead at batch 50: ExplainBatch end to end against
+ *    the same task run through `pool.run()` in this process (one worker, so
+ *    one request's compute is comparable), rounds interleaved so both see
+ *    the same machine load: (end to end − pool) / pool.
+ *
+ * Usage: `deno task bench:stream`. Flags: `--allow-read` loads code, the
+ * wasm binary and the Deno binary's path; `--allow-write=./data` holds the
+ * temporary model store; `--allow-run` starts the server; `--allow-net`
+ * connects to it on 127.0.0.1; `--allow-env` and `--allow-sys` are what the
+ * server's logger and the load report read.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import {
+  createRnnExplainClient,
+  encodeTensor,
+  type ExplainRequest,
+  Method,
+  type PartialMessage,
+  type RnnExplainClient,
+} from "../client/mod.ts";
+import {
+  createModel,
+  createSpec,
+  encodeCheckpoint,
+  initBackend,
+  Random,
+} from "../models/mod.ts";
+import {
+  batchInputs,
+  createComputePool,
+  type ModelRef,
+} from "../server/compute/mod.ts";
+import { openModelStore } from "../server/storage/mod.ts";
+
+const T = 12;
+const SIZE = T * 28 * 7;
+const BATCH = 50;
+const RUNS = 10;
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const EXPLAINER = {
+  method: Method.METHOD_LRP_ALPHA_BETA,
+  params: { alpha: 1.5, beta: 0.5 },
+};
+
+/** Scripts print their results (STYLE.md allows console in scripts/). */
+function print(line: string): void {
+  // deno-lint-ignore no-console
+  console.log(line);
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(1)} ms`;
+}
+
+async function saveModel(dir: string): Promise<ModelRef> {
+  await initBackend("wasm");
+  const model = createModel(
+    createSpec({ architecture: "r_lstm", steps: T, columns: 7 }),
+    { seed: 1 },
+  );
+  try {
+    using store = await openModelStore({ dir });
+    const record = await store.save(
+      "bench",
+      await encodeCheckpoint(model, {
+        dataset: "mnist",
+        problem: "majority",
+        seed: 1,
+        training: {
+          optimizer: "adam",
+          epochs: 0,
+          batchSize: BATCH,
+          learningRate: 0.0002,
+          keepProb: 0.8,
+        },
+      }),
+    );
+    return {
+      id: record.id,
+      dir: `${dir}/models`,
+      sha256: record.weightsSha256,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+function startServer(dir: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      `--allow-read=.,${dir}`,
+      `--allow-write=${dir}`,
+      "--allow-env",
+      "--allow-sys=hostname,uid,gid",
+      "server/main.ts",
+      "--port=0",
+      "--workers=2",
+      "--backend=wasm",
+      "--log-level=debug",
+      `--checkpoint-dir=${dir}`,
+    ],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+}
+
+/** The server's log lines about ExplainBatch calls. */
+const batchLogs: Record<string, number>[] = [];
+const callLogs: Record<string, number>[] = [];
+
+function record(line: string): Record<string, unknown> {
+  const r = JSON.parse(line) as Record<string, unknown>;
+  if (r.msg === "Explained batch") batchLogs.push(r as Record<string, number>);
+  if (
+    r.msg === "Request finished" &&
+    r.rpc === "rnnexplain.v1.ExplainService/ExplainBatch"
+  ) callLogs.push(r as Record<string, number>);
+  return r;
+}
+
+/** Reads the server's log until it reports its port and its workers' readiness. */
+async function waitReady(stdout: ReadableStream<Uint8Array>): Promise<number> {
+  let port: number | undefined;
+  let ready = false;
+  let buffer = "";
+  const reader = stdout.pipeThrough(new TextDecoderStream()).getReader();
+  while (port === undefined || !ready) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("The server exited before it was ready");
+    buffer += value;
+    const lines = buffer.split("\n");
+    buffer = lines.pop()!;
+    for (const line of lines) {
+      const r = record(line);
+      if (r.msg === "Server started") port = r.port as number;
+      if (r.msg === "Compute workers ready") ready = true;
+    }
+  }
+  // Keep reading (the pipe must never fill), recording the batch timings.
+  (async () => {
+    for (
+      let next = await reader.read();
+      !next.done;
+      next = await reader.read()
+    ) {
+      buffer += next.value;
+      const lines = buffer.split("\n");
+      buffer = lines.pop()!;
+      for (const line of lines) record(line);
+    }
+  })().catch(() => {});
+  return port;
+}
+
+function request(x: Float32Array): PartialMessage<ExplainRequest> {
+  return {
+    modelId: "bench",
+    input: {
+      source: { $case: "tensor", tensor: encodeTensor(x, [T, 28, 7]) },
+    },
+    explainer: EXPLAINER,
+  };
+}
+
+/** One streamed Explain: time to the first message and to the end. */
+async function timedExplain(
+  client: RnnExplainClient,
+  x: Float32Array,
+): Promise<{ first: number; total: number }> {
+  const start = performance.now();
+  let first = NaN;
+  let messages = 0;
+  for await (const _ of client.explain(request(x))) {
+    if (messages++ === 0) first = performance.now() - start;
+  }
+  if (messages !== T + 1) throw new Error(`Expected ${T + 1} messages`);
+  return { first, total: performance.now() - start };
+}
+
+async function explainBatch(
+  client: RnnExplainClient,
+  x: Float32Array,
+): Promise<number> {
+  const start = performance.now();
+  await client.explainBatch({
+    modelId: "bench",
+    inputs: Array.from({ length: BATCH }, (_, n) => ({
+      source: {
+        $case: "tensor" as const,
+        tensor: encodeTensor(x.subarray(n * SIZE, (n + 1) * SIZE), [T, 28, 7]),
+      },
+    })),
+    explainer: EXPLAINER,
+  });
+  return performance.now() - start;
+}
+
+async function main(): Promise<void> {
+  await Deno.mkdir("./data", { recursive: true });
+  const dir = await Deno.makeTempDir({
+    dir: "./data",
+    prefix: "bench_stream_",
+  });
+  const ref = await saveModel(dir);
+  const random = new Random(3);
+  const x = Float32Array.from(
+    { length: BATCH * SIZE },
+    () => 2 * random.next() - 1,
+  );
+  const server = startServer(dir);
+  using pool = createComputePool({ workers: 1 });
+  try {
+    const port = await waitReady(server.stdout);
+    using client = createRnnExplainClient(`127.0.0.1:${port}`, {
+      defaultTimeoutMs: 600_000,
+    });
+    await pool.ready();
+    print(`load average before: ${loadavg()}`);
+    // Warm up: each server worker and the local pool load the model.
+    await Promise.all([
+      timedExplain(client, x.subarray(0, SIZE)),
+      timedExplain(client, x.subarray(SIZE, 2 * SIZE)),
+    ]);
+    const direct = () =>
+      pool.run({
+        kind: "explainBatch",
+        model: ref,
+        inputs: batchInputs(x, BATCH),
+        method: "lrp_alpha_beta",
+        params: { alpha: 1.5, beta: 0.5 },
+      });
+    await direct();
+
+    const single = [];
+    for (let i = 0; i < RUNS; i++) {
+      single.push(await timedExplain(client, x.subarray(0, SIZE)));
+    }
+    print(
+      `Explain stream, batch 1 (${RUNS} sequential calls): first message ${
+        ms(median(single.map((s) => s.first)))
+      }, complete ${ms(median(single.map((s) => s.total)))} (medians)`,
+    );
+
+    const start = performance.now();
+    const many = await Promise.all(
+      Array.from(
+        { length: BATCH },
+        (_, n) => timedExplain(client, x.subarray(n * SIZE, (n + 1) * SIZE)),
+      ),
+    );
+    const wall = performance.now() - start;
+    const firsts = many.map((m) => m.first);
+    print(
+      `Explain stream, ${BATCH} calls at once: first message median ${
+        ms(median(firsts))
+      } (p95 ${ms(percentile(firsts, 0.95))}, fastest ${
+        ms(Math.min(...firsts))
+      }), all ${BATCH} complete after ${ms(wall)}`,
+    );
+
+    batchLogs.length = 0;
+    callLogs.length = 0;
+    const e2e: number[] = [];
+    const compute: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      e2e.push(await explainBatch(client, x));
+      const from = performance.now();
+      await direct();
+      compute.push(performance.now() - from);
+    }
+    const a = median(e2e);
+    const b = median(compute);
+    print(
+      `ExplainBatch, batch ${BATCH}: end to end ${ms(a)}, pool.run() ${
+        ms(b)
+      } (medians of ${RUNS} interleaved rounds)`,
+    );
+    print(
+      `gRPC + encoding overhead at batch ${BATCH}: ${
+        (100 * (a - b) / b).toFixed(1)
+      }% of compute time`,
+    );
+    const of = (rows: Record<string, number>[], key: string) =>
+      median(rows.map((r) => r[key]!));
+    print(
+      `  server side (medians): decode ${ms(of(batchLogs, "decodeMs"))}, pool ${
+        ms(of(batchLogs, "computeMs"))
+      }, encode ${ms(of(batchLogs, "encodeMs"))}, whole call ${
+        ms(of(callLogs, "durationMs"))
+      } (from the access log)`,
+    );
+    print(`load average after: ${loadavg()}`);
+  } finally {
+    server.kill("SIGTERM");
+    await server.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function loadavg(): string {
+  try {
+    return Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
+  } catch {
+    return "n/a";
+  }
+}
+
+if (import.meta.main) await main();
