@@ -81,7 +81,7 @@ Deno.test("a server killed mid-training restarts with the job INTERRUPTED at its
             problem: Problem.PROBLEM_SEQUENCE,
             seed: 1,
           },
-          epochs: 30,
+          epochs: 12,
           learningRate: 0.01,
           seed: 3,
           maxTrainSamples: 200,
@@ -113,8 +113,10 @@ Deno.test("a server killed mid-training restarts with the job INTERRUPTED at its
     const { job } = await client.getTrainingJob({ jobId });
     assert.equal(job?.state, JobState.JOB_STATE_INTERRUPTED);
     const completed = job!.progress!.completedEpochs;
+    // The kill follows the update within milliseconds; on a fast machine one
+    // more epoch may still have been recorded in between.
     assert.ok(
-      completed >= recorded - 1 && completed <= recorded,
+      completed >= recorded - 1 && completed <= recorded + 1 && completed < 12,
       `completed ${completed}, reported ${recorded}`,
     );
     assert.match(job!.error, /Interrupted/);
@@ -126,7 +128,7 @@ Deno.test("a server killed mid-training restarts with the job INTERRUPTED at its
     const last = updates.at(-1)!;
     assert.equal(last.state, JobState.JOB_STATE_SUCCEEDED);
     const { model } = await client.getModel({ modelId: last.modelId });
-    assert.equal(model?.metrics?.epochsCompleted, 30);
+    assert.equal(model?.metrics?.epochsCompleted, 12);
     assert.equal(model?.trainingJobId, jobId);
   } finally {
     await Deno.remove(dir, { recursive: true });
