@@ -21,6 +21,8 @@
  * - `--lr=X` Adam's learning rate (default 0.0002, the thesis's)
  * - `--seed=N` (default 1); `--arch=NAME` and `--task=NAME`, repeatable (default: all)
  * - `--data-dir=PATH`, `--out=PATH` (default docs/accuracy.md)
+ * - `--dropout=none|naive|stationary` for every model (default: each
+ *   architecture's own mode, as `createSpec` gives it)
  *
  * Loading data is I/O and lives in `server/datasets/`; this script imports
  * its door directly (the one exception to "scripts import models/mod.ts").
@@ -124,6 +126,8 @@ interface Options {
   tasks: readonly Task[];
   dataDir?: string;
   out: string;
+  /** Dropout mode for every model; by default each architecture's thesis mode. */
+  dropout?: "none" | "naive" | "stationary";
 }
 
 interface Result {
@@ -166,6 +170,7 @@ function parseOptions(): Options {
     "task",
     "data-dir",
     "out",
+    "dropout",
   ];
   for (const arg of Deno.args) {
     if (!known.some((k) => arg.startsWith(`--${k}=`))) {
@@ -210,6 +215,15 @@ function parseOptions(): Options {
   if (maxSamples !== undefined) options.maxSamples = maxSamples;
   if (evalSamples !== undefined) options.evalSamples = evalSamples;
   if (dataDir !== undefined) options.dataDir = dataDir;
+  const dropout = values("dropout").at(-1);
+  if (dropout !== undefined) {
+    if (dropout !== "none" && dropout !== "naive" && dropout !== "stationary") {
+      throw new RangeError(
+        `Cannot use --dropout="${dropout}": expected none, naive or stationary`,
+      );
+    }
+    options.dropout = dropout;
+  }
   return options;
 }
 
@@ -258,6 +272,7 @@ async function runTask(
       steps: problem.steps,
       columns: problem.columns,
       rows: problem.height,
+      ...(options.dropout === undefined ? {} : { dropout: options.dropout }),
     });
     const model = createModel(spec, { seed: options.seed });
     const started = performance.now();
