@@ -13,10 +13,11 @@ import {
   type ModelRef,
   type TrainConfig,
 } from "../compute/mod.ts";
-import { DataLossError } from "../errors.ts";
+import { DataLossError, NotFoundError } from "../errors.ts";
 import { createJobManager, type JobManager } from "../jobs/mod.ts";
 import type { Logger } from "../logger.ts";
 import {
+  type JobRecord,
   type ModelRecord,
   type ModelStore,
   openModelStore,
@@ -72,6 +73,27 @@ export function servableModel(deps: ServiceDeps, id: string): ServableModel {
     // The store keeps model checkpoints in its "models" folder (server/storage/model_store.ts).
     ref: { id, dir: `${deps.store.dir}/models`, sha256: record.weightsSha256 },
   };
+}
+
+/**
+ * The training job that produced a model, while the registry still holds it
+ * (its configuration has the exact data source; manifests keep one seed).
+ *
+ * @param deps the job manager
+ * @param record the stored model
+ * @returns the job, or undefined for imported models and forgotten jobs
+ */
+export function trainingJobOf(
+  deps: ServiceDeps,
+  record: ModelRecord,
+): JobRecord<TrainConfig> | undefined {
+  if (record.trainingJobId === "") return undefined;
+  try {
+    return deps.jobs.get(record.trainingJobId);
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
 }
 
 /** Options of {@linkcode openServiceDeps}. */

@@ -31,7 +31,7 @@ import type { CallContext } from "../call_context.ts";
 import { Code, PreconditionError, RpcError } from "../errors.ts";
 import type { ServiceHandlers } from "./_adapt.ts";
 import { streamTask } from "./_channel.ts";
-import { servableModel, type ServiceDeps } from "./_deps.ts";
+import { servableModel, type ServiceDeps, trainingJobOf } from "./_deps.ts";
 import { checkValidity } from "./explain_service.ts";
 
 /** Handlers of rnnexplain.v1.EvaluationService, keyed by the generated method names. */
@@ -60,7 +60,7 @@ function prepare(deps: ServiceDeps, request: EvaluateRequest): EvaluateTask {
   const { record, ref } = servableModel(deps, request.modelId);
   const spec = record.spec;
   const data = request.data === undefined
-    ? modelDataSource(record)
+    ? modelDataSource(record, trainingJobOf(deps, record))
     : decodeDataSource(request.data, "data");
   if (data.problem !== "majority") {
     throw invalid(

@@ -23,24 +23,21 @@ import {
   decodeOptionalEnum,
   encodeModelInfo,
 } from "../codec/mod.ts";
-import type { TrainConfig } from "../compute/mod.ts";
 import type { CallContext } from "../call_context.ts";
 import {
   Code,
   DataLossError,
-  NotFoundError,
   ResourceExhaustedError,
   RpcError,
 } from "../errors.ts";
 import {
   DEFAULT_PAGE_SIZE,
-  type JobRecord,
   MAX_PAGE_SIZE,
   type ModelArchiveHeader,
   type ModelRecord,
 } from "../storage/mod.ts";
 import type { ServiceHandlers } from "./_adapt.ts";
-import type { ServiceDeps } from "./_deps.ts";
+import { type ServiceDeps, trainingJobOf } from "./_deps.ts";
 import { removePrefixModels } from "./_prefix_models.ts";
 
 /** Handlers of rnnexplain.v1.ModelService, keyed by the generated method names. */
@@ -61,20 +58,6 @@ function invalid(field: string, reason: string): RpcError {
     `Cannot read ${field}: ${reason}`,
     { field },
   );
-}
-
-/** The job that trained a model, when it is still recorded. */
-function jobOf(
-  deps: ServiceDeps,
-  record: ModelRecord,
-): JobRecord<TrainConfig> | undefined {
-  if (record.trainingJobId === "") return undefined;
-  try {
-    return deps.jobs.get(record.trainingJobId);
-  } catch (err) {
-    if (err instanceof NotFoundError) return undefined;
-    throw err;
-  }
 }
 
 /**
@@ -119,7 +102,7 @@ function listModels(
     token = page.nextPageToken;
   } while (token !== "" && models.length < size);
   return {
-    models: models.map((m) => encodeModelInfo(m, jobOf(deps, m))),
+    models: models.map((m) => encodeModelInfo(m, trainingJobOf(deps, m))),
     nextPageToken: token,
   };
 }
@@ -147,7 +130,7 @@ async function* exportModel(
     part: {
       $case: "header",
       header: {
-        model: encodeModelInfo(record, jobOf(deps, record)),
+        model: encodeModelInfo(record, trainingJobOf(deps, record)),
         files: header.files.map((f) => ({ ...f })),
         totalSizeBytes: header.totalSizeBytes,
         sha256: header.sha256,
@@ -241,7 +224,7 @@ export function createModelService(deps: ServiceDeps): ModelServiceHandlers {
     getModel: (request) => {
       const record = deps.store.get(request.modelId);
       return Promise.resolve({
-        model: encodeModelInfo(record, jobOf(deps, record)),
+        model: encodeModelInfo(record, trainingJobOf(deps, record)),
       });
     },
     deleteModel: async (request, ctx) => {
@@ -265,7 +248,10 @@ export function createModelService(deps: ServiceDeps): ModelServiceHandlers {
         { modelId: model.id, created, bytes: archive.payload.length },
         "Model imported",
       );
-      return { model: encodeModelInfo(model, jobOf(deps, model)), created };
+      return {
+        model: encodeModelInfo(model, trainingJobOf(deps, model)),
+        created,
+      };
     },
   };
 }
