@@ -16,6 +16,7 @@ import {
   NUM_CLASSES,
 } from "../arch/spec.ts";
 import { PreconditionError } from "../errors.ts";
+import { checkExplainInput } from "./check_input.ts";
 import {
   type ExplainInput,
   type ExplainOptions,
@@ -139,46 +140,6 @@ export function resolveParams(
   return Object.freeze(out) as Readonly<MethodParams>;
 }
 
-function checkInput(model: RnnModel, input: ExplainInput): void {
-  const { steps, rows, columns } = model.spec;
-  const { x, count, labels } = input;
-  if (!Number.isInteger(count) || count < 1) {
-    throw new RangeError(
-      `Cannot explain input: count must be an integer ≥ 1: got ${count}`,
-    );
-  }
-  if (!(x instanceof Float32Array)) {
-    throw new TypeError("Cannot explain input: x must be a Float32Array");
-  }
-  const expected = count * steps * rows * columns;
-  if (x.length !== expected) {
-    throw new RangeError(
-      `Cannot explain input: x has ${x.length} values, expected ${expected} (${count} × ${steps} × ${rows}·${columns})`,
-    );
-  }
-  for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i]!)) {
-      throw new RangeError(
-        `Cannot explain input: x[${i}] is not finite: got ${x[i]}`,
-      );
-    }
-  }
-  if (labels === undefined) return;
-  if (!(labels instanceof Uint8Array) || labels.length !== count) {
-    throw new RangeError(
-      `Cannot explain input: labels must be a Uint8Array of ${count} values: got ${labels.length}`,
-    );
-  }
-  const bad = labels.findIndex((l) => l >= NUM_CLASSES);
-  if (bad >= 0) {
-    throw new RangeError(
-      `Cannot explain input: labels[${bad}] is ${
-        labels[bad]
-      }, past the last class ${NUM_CLASSES - 1}`,
-    );
-  }
-}
-
 function checkTarget(target: Target, input: ExplainInput): void {
   const kinds = ["true_label", "predicted", "class"];
   if (
@@ -240,7 +201,7 @@ export async function explain(
 ): Promise<Explanation> {
   const entry = explainerFor(method);
   const params = resolveParams(method, options.params);
-  checkInput(model, input);
+  checkExplainInput(model, input);
   checkTarget(options.target ?? { kind: "true_label" }, input);
   const validity = entry.validity(model.graph, params);
   if (!validity.valid) throw new PreconditionError(validity.reason);

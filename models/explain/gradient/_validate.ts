@@ -3,44 +3,12 @@
  *
  * @module
  */
-import type { RnnModel } from "../../arch/rnn_model.ts";
-import type { ExplainInput, MethodName, MethodParams } from "../explanation.ts";
+import type { MethodName, MethodParams } from "../explanation.ts";
 
 /** Largest `steps` / `samples` accepted: bounds the work of one request. */
 export const MAX_POINTS = 1024;
 
-/**
- * Checks an input against a model.
- *
- * @throws {TypeError} if x is not a Float32Array
- * @throws {RangeError} if count is not a positive integer, x has the wrong
- *   length, or a value is not finite
- */
-export function checkInput(model: RnnModel, input: ExplainInput): void {
-  const { steps, rows, columns } = model.spec;
-  const { x, count } = input;
-  if (!Number.isInteger(count) || count < 1) {
-    throw new RangeError(
-      `Cannot explain input: count must be an integer ≥ 1: got ${count}`,
-    );
-  }
-  if (!(x instanceof Float32Array)) {
-    throw new TypeError("Cannot explain input: x must be a Float32Array");
-  }
-  const expected = count * steps * rows * columns;
-  if (x.length !== expected) {
-    throw new RangeError(
-      `Cannot explain input: x has ${x.length} values, expected ${expected} (${count} × ${steps} × ${rows}·${columns})`,
-    );
-  }
-  for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i]!)) {
-      throw new RangeError(
-        `Cannot explain input: x[${i}] is not finite: got ${x[i]}`,
-      );
-    }
-  }
-}
+export { checkExplainInput as checkInput } from "../check_input.ts";
 
 /**
  * Returns an integer parameter, or its default when unset.
