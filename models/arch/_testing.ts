@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend.ts";
 import type { RnnModel } from "./rnn_model.ts";
-import { createUniform } from "./_random.ts";
+import { createUniform } from "../_random.ts";
 
 /** Initialises the `wasm` backend once per test process. */
 export async function setUpBackend(): Promise<void> {

@@ -15,7 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { DropoutSite } from "./graph.ts";
-import { createUniform, deriveSeed } from "./_random.ts";
+import { createUniform, deriveSeed } from "../_random.ts";
 
 /** Where in the sequence a tensor lives. */
 export type DropoutAt =

@@ -18,7 +18,7 @@ import {
 } from "./parameters.ts";
 import { type WeightMap, weightProblems } from "./weights.ts";
 import { execute } from "./_executor.ts";
-import { deriveSeed } from "./_random.ts";
+import { deriveSeed } from "../_random.ts";
 
 /** Options of {@linkcode createModel}. */
 export interface CreateModelOptions {

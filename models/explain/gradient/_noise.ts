@@ -6,27 +6,7 @@
  * @module
  */
 
-function mix32(h: number): number {
-  // murmur3's finaliser: every input bit affects every output bit.
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** mulberry32: a uniform generator on [0, 1). */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createUniform, deriveSeed } from "../../_random.ts";
 
 /**
  * The `index`-th noise draw of a SmoothGrad run: `size` independent
@@ -43,7 +23,7 @@ export function gaussianNoise(
   size: number,
   std: number,
 ): Float32Array {
-  const next = uniform(mix32(mix32((seed >>> 0) ^ 0x9e3779b9) ^ index));
+  const next = createUniform(deriveSeed(seed, index));
   const out = new Float32Array(size);
   for (let i = 0; i < size; i += 2) {
     const radius = std * Math.sqrt(-2 * Math.log(1 - next()));
