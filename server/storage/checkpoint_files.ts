@@ -7,11 +7,14 @@
  * directory, flushed with fsync, and moved into place (rename for the
  * weights, a hard link for the manifest); the manifest goes last, and readers look for the manifest first, so a half-written
  * checkpoint is never visible. A crash can leave only an orphaned weights
- * file or a `.tmp` file, never a manifest without its weights.
+ * file or a `.tmp` file, never a manifest without its weights. The crash
+ * tests stop a write at those in-between states through the test-only fault
+ * points of `_fault_point.ts` (inert unless armed by an environment variable).
  *
  * @module
  */
 import { AlreadyExistsError, DataLossError, NotFoundError } from "../errors.ts";
+import { faultPoint } from "./_fault_point.ts";
 
 /** What {@linkcode writeCheckpoint} wrote. */
 export interface WrittenCheckpoint {
@@ -140,8 +143,10 @@ export async function writeCheckpoint(
   try {
     temporary.push(await writeTemporary(target.weights, files.weights));
     temporary.push(await writeTemporary(target.manifest, manifestBytes));
+    await faultPoint("checkpoint-temporaries-written", id);
     await Deno.rename(temporary[0]!, target.weights);
     await syncDirectory(dir);
+    await faultPoint("checkpoint-weights-renamed", id);
     try {
       // A hard link publishes the manifest atomically and, unlike rename,
       // fails instead of replacing a manifest written concurrently.

@@ -58,6 +58,7 @@ import {
   type StoreDirs,
 } from "./_recover.ts";
 import { verifyCheckpoint } from "./_verify.ts";
+import { armFaultPointFromEnv, faultPoint } from "./_fault_point.ts";
 
 /** Names of a model's files inside an archive. */
 export const ARCHIVE_MANIFEST = "manifest.json";
@@ -214,6 +215,7 @@ export class ModelStore implements Disposable {
     }).catch((err) => {
       throw err instanceof AlreadyExistsError ? exists() : err;
     });
+    await faultPoint("model-files-written", id);
     const record = toRecord(id, manifest, sizeBytes, options);
     try {
       this.registry.insertModel(record, { completeJob: options.job });
@@ -468,6 +470,7 @@ export class ModelStore implements Disposable {
 export async function openModelStore(
   options: OpenModelStoreOptions,
 ): Promise<ModelStore> {
+  armFaultPointFromEnv();
   const dir = options.dir.replace(/\/+$/, "") || "/";
   const dirs: StoreDirs = {
     models: `${dir}/models`,
