@@ -50,7 +50,27 @@ export interface Config {
   readonly maxMessageBytes: number;
   /** Largest model archive ImportModel accepts, in bytes; larger is RESOURCE_EXHAUSTED. */
   readonly maxImportBytes: number;
+  /** PEM certificate chain of the server; set, the server speaks only TLS. */
+  readonly tlsCert: string | undefined;
+  /** PEM private key of `tlsCert`. */
+  readonly tlsKey: string | undefined;
+  /** PEM certificates of the authorities that sign client certificates (mutual TLS). */
+  readonly tlsCa: string | undefined;
+  /** `require`: every client must present a certificate signed by `tlsCa`. */
+  readonly tlsClientAuth: TlsClientAuth;
+  /** File of accepted bearer tokens, one per line; set, every call needs one. */
+  readonly authTokenFile: string | undefined;
+  /** Whether health checks need no token when `authTokenFile` is set. */
+  readonly authExemptHealth: boolean;
+  /** HTTP port of the Prometheus `/metrics` endpoint; `undefined` is off, 0 picks a free port. */
+  readonly metricsPort: number | undefined;
 }
+
+/** Client-certificate policies accepted by `--tls-client-auth`. */
+export const TLS_CLIENT_AUTH = ["none", "require"] as const;
+
+/** Whether clients must present a certificate. */
+export type TlsClientAuth = typeof TLS_CLIENT_AUTH[number];
 
 /** Thrown for an unknown flag or an invalid flag or environment value. */
 export class ConfigError extends Error {
@@ -113,6 +133,28 @@ function nonEmpty(raw: string): { value: string } | { error: string } {
   return raw.trim() === ""
     ? { error: "expected a non-empty value" }
     : { value: raw };
+}
+
+function optionalPath(
+  raw: string,
+): { value: string | undefined } | { error: string } {
+  return { value: raw.trim() === "" ? undefined : raw };
+}
+
+function boolean(raw: string): { value: boolean } | { error: string } {
+  if (raw === "true") return { value: true };
+  if (raw === "false") return { value: false };
+  return { error: `expected true or false, found "${raw}"` };
+}
+
+function portOrOff(
+  raw: string,
+): { value: number | undefined } | { error: string } {
+  if (raw === "off") return { value: undefined };
+  const port = integer(0, 65535)(raw);
+  return "error" in port
+    ? { error: `expected "off" or an integer from 0 to 65535, found "${raw}"` }
+    : port;
 }
 
 function hostName(raw: string): { value: string } | { error: string } {
@@ -240,6 +282,69 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     help: "largest model archive ImportModel accepts",
     parse: integer(1024, 2 ** 40),
   }),
+  option({
+    key: "tlsCert",
+    flag: "tls-cert",
+    env: "RNN_EXPLAIN_TLS_CERT",
+    fallback: "",
+    metavar: "FILE",
+    help: "PEM certificate chain; set, the server speaks only TLS",
+    parse: optionalPath,
+  }),
+  option({
+    key: "tlsKey",
+    flag: "tls-key",
+    env: "RNN_EXPLAIN_TLS_KEY",
+    fallback: "",
+    metavar: "FILE",
+    help: "PEM private key of --tls-cert",
+    parse: optionalPath,
+  }),
+  option({
+    key: "tlsCa",
+    flag: "tls-ca",
+    env: "RNN_EXPLAIN_TLS_CA",
+    fallback: "",
+    metavar: "FILE",
+    help: "PEM certificates of the CAs trusted to sign client certificates",
+    parse: optionalPath,
+  }),
+  option({
+    key: "tlsClientAuth",
+    flag: "tls-client-auth",
+    env: "RNN_EXPLAIN_TLS_CLIENT_AUTH",
+    fallback: "none",
+    metavar: "MODE",
+    help: "require: mutual TLS, clients need a certificate signed by --tls-ca",
+    parse: oneOf(TLS_CLIENT_AUTH),
+  }),
+  option({
+    key: "authTokenFile",
+    flag: "auth-token-file",
+    env: "RNN_EXPLAIN_AUTH_TOKEN_FILE",
+    fallback: "",
+    metavar: "FILE",
+    help: "accepted bearer tokens, one per line; set, every call needs one",
+    parse: optionalPath,
+  }),
+  option({
+    key: "authExemptHealth",
+    flag: "auth-exempt-health",
+    env: "RNN_EXPLAIN_AUTH_EXEMPT_HEALTH",
+    fallback: "true",
+    metavar: "BOOL",
+    help: "whether health checks are answered without a token",
+    parse: boolean,
+  }),
+  option({
+    key: "metricsPort",
+    flag: "metrics-port",
+    env: "RNN_EXPLAIN_METRICS_PORT",
+    fallback: "off",
+    metavar: "PORT",
+    help: "HTTP port of Prometheus /metrics (e.g. 9464); off, or 0 for any",
+    parse: portOrOff,
+  }),
 ];
 
 /** The names of the environment variables the server reads. */
@@ -256,7 +361,9 @@ export const USAGE: string = [
   "Options (flags override environment variables, which override defaults):",
   ...CONFIG_OPTIONS.map((o) =>
     `  --${o.flag} ${o.metavar}`.padEnd(32) +
-    `${o.help}\n${" ".repeat(32)}env ${o.env}, default ${o.fallback}`
+    `${o.help}\n${" ".repeat(32)}env ${o.env}, default ${
+      o.fallback === "" ? "unset" : o.fallback
+    }`
   ),
   "  -h, --help".padEnd(32) + "print this help and exit",
 ].join("\n");
@@ -301,7 +408,30 @@ export function parseConfig(
     }
     values[o.key] = parsed.value;
   }
-  return { help: false, config: Object.freeze(values as unknown as Config) };
+  const config = values as unknown as Config;
+  checkTls(config);
+  return { help: false, config: Object.freeze(config) };
+}
+
+/** The TLS options that only make sense together. */
+function checkTls(config: Config): void {
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new ConfigError(
+      `Cannot configure TLS: --tls-cert and --tls-key go together, found only ${
+        config.tlsCert === undefined ? "--tls-key" : "--tls-cert"
+      }`,
+    );
+  }
+  if (config.tlsCa !== undefined && config.tlsCert === undefined) {
+    throw new ConfigError(
+      "Cannot configure mutual TLS: --tls-ca needs --tls-cert and --tls-key",
+    );
+  }
+  if (config.tlsClientAuth === "require" && config.tlsCa === undefined) {
+    throw new ConfigError(
+      "Cannot configure mutual TLS: --tls-client-auth=require needs --tls-ca",
+    );
+  }
 }
 
 function parseFlags(

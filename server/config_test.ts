@@ -6,6 +6,7 @@ import {
   parseConfig,
   USAGE,
 } from "./config.ts";
+import { BACKEND_CHOICES } from "../models/mod.ts";
 
 function config(args: string[], env: Record<string, string> = {}) {
   const parsed = parseConfig(args, env);
@@ -28,7 +29,70 @@ Deno.test("parseConfig() gives the defaults with no flags and no environment", (
     maxBatch: 1024,
     maxMessageBytes: 64 * 1024 * 1024,
     maxImportBytes: 1024 * 1024 * 1024,
+    tlsCert: undefined,
+    tlsKey: undefined,
+    tlsCa: undefined,
+    tlsClientAuth: "none",
+    authTokenFile: undefined,
+    authExemptHealth: true,
+    metricsPort: undefined,
   });
+});
+
+Deno.test("parseConfig() reads the TLS, token and metrics options from flags and variables", () => {
+  const c = config([
+    "--tls-cert=s.crt",
+    "--tls-key",
+    "s.key",
+    "--tls-ca=ca.crt",
+    "--tls-client-auth=require",
+    "--metrics-port=9464",
+  ], {
+    RNN_EXPLAIN_AUTH_TOKEN_FILE: "/run/secrets/tokens",
+    RNN_EXPLAIN_AUTH_EXEMPT_HEALTH: "false",
+  });
+  assert.equal(c.tlsCert, "s.crt");
+  assert.equal(c.tlsKey, "s.key");
+  assert.equal(c.tlsCa, "ca.crt");
+  assert.equal(c.tlsClientAuth, "require");
+  assert.equal(c.authTokenFile, "/run/secrets/tokens");
+  assert.equal(c.authExemptHealth, false);
+  assert.equal(c.metricsPort, 9464);
+  assert.equal(config(["--metrics-port=0"]).metricsPort, 0);
+  assert.equal(
+    config([], { RNN_EXPLAIN_METRICS_PORT: "off" }).metricsPort,
+    undefined,
+  );
+});
+
+Deno.test("parseConfig() refuses TLS options that do not go together", async (t) => {
+  const cases: [string[], string][] = [
+    [
+      ["--tls-cert=s.crt"],
+      "Cannot configure TLS: --tls-cert and --tls-key go together, found only --tls-cert",
+    ],
+    [
+      ["--tls-key=s.key"],
+      "Cannot configure TLS: --tls-cert and --tls-key go together, found only --tls-key",
+    ],
+    [
+      ["--tls-ca=ca.crt"],
+      "Cannot configure mutual TLS: --tls-ca needs --tls-cert and --tls-key",
+    ],
+    [
+      ["--tls-cert=s.crt", "--tls-key=s.key", "--tls-client-auth=require"],
+      "Cannot configure mutual TLS: --tls-client-auth=require needs --tls-ca",
+    ],
+  ];
+  for (const [args, message] of cases) {
+    await t.step(message, () => {
+      assert.throws(() => parseConfig(args, {}), (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.message, message);
+        return true;
+      });
+    });
+  }
 });
 
 Deno.test("parseConfig() lets flags override variables and variables override defaults", () => {
@@ -79,7 +143,9 @@ Deno.test("parseConfig() refuses invalid values, naming where they came from", a
     [
       ["--backend", "webgl"],
       {},
-      'Cannot read --backend: expected one of auto, tensorflow, wasm, cpu, found "webgl"',
+      `Cannot read --backend: expected one of ${
+        BACKEND_CHOICES.join(", ")
+      }, found "webgl"`,
     ],
     [
       ["--host", "a b"],
@@ -95,6 +161,21 @@ Deno.test("parseConfig() refuses invalid values, naming where they came from", a
       [],
       { RNN_EXPLAIN_SHUTDOWN_GRACE_MS: "soon" },
       'Cannot read RNN_EXPLAIN_SHUTDOWN_GRACE_MS: expected an integer from 0 to 3600000, found "soon"',
+    ],
+    [
+      ["--metrics-port", "on"],
+      {},
+      'Cannot read --metrics-port: expected "off" or an integer from 0 to 65535, found "on"',
+    ],
+    [
+      [],
+      { RNN_EXPLAIN_AUTH_EXEMPT_HEALTH: "yes" },
+      'Cannot read RNN_EXPLAIN_AUTH_EXEMPT_HEALTH: expected true or false, found "yes"',
+    ],
+    [
+      ["--tls-client-auth", "optional"],
+      {},
+      'Cannot read --tls-client-auth: expected one of none, require, found "optional"',
     ],
   ];
   for (const [args, env, message] of cases) {
@@ -133,4 +214,7 @@ Deno.test("defineConfig() validates typed overrides like flags", () => {
   assert.equal(defineConfig({ port: 0 }).port, 0);
   assert.equal(defineConfig().port, 50051);
   assert.throws(() => defineConfig({ port: 70000 }), ConfigError);
+  const c = defineConfig({ metricsPort: 0, authExemptHealth: false });
+  assert.equal(c.metricsPort, 0);
+  assert.equal(c.authExemptHealth, false);
 });
