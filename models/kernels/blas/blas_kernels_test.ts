@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../backend.ts";
 import { MAX_CHUNK_FLOATS } from "./_im2col.ts";
-import { BlasUnavailableError, registerBlasBackend } from "./mod.ts";
+import {
+  BLAS_KERNELS,
+  BlasUnavailableError,
+  openOpenBlas,
+  registerBlasBackend,
+} from "./mod.ts";
 
 // Every BLAS kernel is run on the `blas` backend and on plain `wasm` (the
 // same heap, switched with tf.setBackend) and the results compared.
@@ -323,4 +328,47 @@ Deno.test({
         )([x, f]);
       });
     }),
+});
+
+Deno.test({
+  name: "registerBlasBackend() replaces exactly the BLAS kernels on blas",
+  ignore,
+  fn: () => {
+    const info = registerBlasBackend();
+    assert.deepEqual(info.kernels, BLAS_KERNELS);
+    assert.equal(info.threads, 1);
+    for (const name of ["BatchMatMul", "Conv2D", "Add", "Relu", "Sum"]) {
+      const ours = tf.getKernel(name, "blas")?.kernelFunc;
+      const theirs = tf.getKernel(name, "wasm")?.kernelFunc;
+      assert.ok(ours !== undefined && theirs !== undefined, name);
+      assert.equal(ours !== theirs, BLAS_KERNELS.includes(name), name);
+    }
+  },
+});
+
+Deno.test("openOpenBlas() throws BlasUnavailableError when no path opens", () => {
+  assert.throws(
+    () => openOpenBlas(["/nonexistent/libopenblas.so.0"]),
+    (err: unknown) =>
+      err instanceof BlasUnavailableError &&
+      err.message.startsWith("Cannot load OpenBLAS: no library opened"),
+  );
+});
+
+Deno.test({
+  name:
+    "OpenBlas.setThreads() sets the thread count and refuses non-positive counts",
+  ignore,
+  fn: () => {
+    const blas = openOpenBlas();
+    try {
+      const before = blas.threads();
+      blas.setThreads(1);
+      assert.equal(blas.threads(), 1);
+      assert.throws(() => blas.setThreads(0), RangeError);
+      blas.setThreads(before);
+    } finally {
+      blas.close();
+    }
+  },
 });
