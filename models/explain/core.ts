@@ -255,11 +255,35 @@ export function applyRule(
  * @returns `ε · sign⁺(z)`, shaped like z
  */
 export function stabilizer(z: tf.Tensor, epsilon: number): tf.Tensor {
-  // 2ε·[z ≥ 0] − ε: one comparison instead of sign() plus a zero fix-up.
-  return tf.sub(
-    tf.mul(tf.cast(tf.greaterEqual(z, 0), "float32"), 2 * epsilon),
-    epsilon,
-  );
+  // ε − 2ε·[z < 0], with [z < 0] = step(−z) (1 where −z > 0, else 0; −0
+  // gives 0, so sign⁺(0) = +1). Comparison kernels (greaterEqual, sign) run
+  // an element loop 30–50× slower than the unary step on `wasm` (measured
+  // 31 vs 0.8 ms at 600×28×7×24).
+  return tf.sub(epsilon, tf.mul(tf.step(tf.neg(z), 0), 2 * epsilon));
+}
+
+/**
+ * The negative part `min(w, 0)` as `−relu(−w)`: equal for every finite and
+ * infinite w, without `tf.minimum`'s slow broadcast against a scalar on
+ * `wasm`. Caller owns the returned tensor.
+ *
+ * @param w any tensor
+ * @returns min(w, 0), shaped like w
+ */
+export function negativePart(w: tf.Tensor): tf.Tensor {
+  return tf.neg(tf.relu(tf.neg(w)));
+}
+
+/**
+ * The indicator `[v > 0]` as float32 ones and zeros, via the unary step
+ * (fast on `wasm`, unlike `greater` plus `cast`). NaN gives NaN. Caller
+ * owns the returned tensor.
+ *
+ * @param v any tensor
+ * @returns 1 where v > 0, else 0
+ */
+export function positiveMask(v: tf.Tensor): tf.Tensor {
+  return tf.step(v, 0);
 }
 
 /** The output of {@linkcode divideStabilized}. */

@@ -20,6 +20,7 @@ import {
   ZPlus,
 } from "./rules/mod.ts";
 import { FAST_CONV2D, FAST_DENSE } from "./lrp/_linear_maps.ts";
+import { negativePart, positiveMask, stabilizer } from "./core.ts";
 
 const RULES: [string, Rule][] = [
   ["Epsilon", Epsilon({ epsilon: 0.01 })],
@@ -107,4 +108,37 @@ Deno.test("applyRule() with a WeightCache equals applyRule() without one, call a
       });
     }
   }
+});
+
+Deno.test("stabilizer(), negativePart() and positiveMask() equal their comparison forms, at ±0 and ±∞ too", async () => {
+  await initBackend("wasm");
+  await assertNoLeak(async () => {
+    const v = Array.from(
+      Float32Array.of(-2, -0, 0, 1e-30, -1e-30, 3.5, Infinity, -Infinity),
+    );
+    const x = tf.tensor1d(v);
+    const out = tf.tidy(() => [
+      stabilizer(x, 0.25),
+      negativePart(x),
+      positiveMask(x),
+    ]);
+    try {
+      const [stab, negative, mask] = await Promise.all(
+        out.map((t) => values(t)),
+      );
+      v.forEach((xi, i) => {
+        // sign⁺(±0) = +1, as the thesis code's stabiliser.
+        assert.equal(stab![i], xi >= 0 ? 0.25 : -0.25, `stabilizer(${xi})`);
+        // −relu(−0) is −0 where min(0, 0) is +0: equal as numbers (+ 0).
+        assert.equal(
+          negative![i]! + 0,
+          Math.min(xi, 0) + 0,
+          `negativePart(${xi})`,
+        );
+        assert.equal(mask![i], xi > 0 ? 1 : 0, `positiveMask(${xi})`);
+      });
+    } finally {
+      tf.dispose([x, ...out]);
+    }
+  });
 });

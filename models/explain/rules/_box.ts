@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   divideStabilized,
   type LinearLayer,
+  negativePart,
   type Normalized,
   type Term,
 } from "../core.ts";
@@ -100,7 +101,7 @@ export function boxTerms(
     },
     {
       input: high,
-      weight: derive("w-", () => tf.minimum(weight, 0)),
+      weight: derive("w-", () => negativePart(weight)),
       coefficient: -1,
     },
   ];

@@ -8,7 +8,9 @@ import * as tf from "@tensorflow/tfjs";
 import {
   checkNonNegative,
   divideStabilized,
+  negativePart,
   type Normalized,
+  positiveMask,
   type Rule,
   type RuleContext,
   type Term,
@@ -72,7 +74,7 @@ function rule(
         { ...positive, coefficient: 1 },
         {
           input: context.input,
-          weight: context.derive("w-", () => tf.minimum(w, 0)),
+          weight: context.derive("w-", () => negativePart(w)),
           coefficient: 1,
         },
       ];
@@ -88,10 +90,7 @@ function rule(
       // z⁺ (share 1 on the positive part, 0 on the negative part): an empty
       // negative part hands its β share to the positive part, and an empty
       // positive part makes z⁺'s denominator 0 + ε, so all of R_j is absorbed.
-      const both = tf.cast(
-        tf.logicalAnd(tf.greater(zPlus, 0), tf.less(zMinus, 0)),
-        "float32",
-      );
+      const both = tf.mul(positiveMask(zPlus), positiveMask(tf.neg(zMinus)));
       const betaShare = tf.mul(relevance, tf.mul(both, beta));
       const p = divideStabilized(
         tf.add(relevance, betaShare),

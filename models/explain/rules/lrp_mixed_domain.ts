@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   checkNonNegative,
   type LinearLayer,
+  negativePart,
   type Normalized,
   type Rule,
   type RuleContext,
@@ -152,7 +153,7 @@ export function MixedDomain(options: MixedDomainOptions): Rule {
       const axis = weightInputAxis(context.layer);
       const positive = (v: tf.Tensor) => {
         const plus = alpha === 1 ? tf.relu(v) : tf.mul(tf.relu(v), alpha);
-        return beta === 0 ? plus : tf.sub(plus, tf.mul(tf.minimum(v, 0), beta));
+        return beta === 0 ? plus : tf.sub(plus, tf.mul(negativePart(v), beta));
       };
       // Bounds are 0 on the non-negative part, so the l and h terms only
       // see pixel rows; the plain term carries α w⁺ − β w⁻ there.
