@@ -15,7 +15,9 @@
  *
  * Durability: every transition is written to the registry before it is
  * published. After each epoch the weights are saved and the job's
- * `lastCompletedEpoch` recorded (`ModelStore.saveEpoch`); step progress is
+ * `lastCompletedEpoch` recorded (`ModelStore.saveEpoch`), except after the
+ * last epoch, which is recorded with the model row in one transaction (so a
+ * crash in between can always resume); step progress is
  * written at most every `progressIntervalMs`. A resumed job restarts at its
  * last completed epoch from those weights. Epoch weights are removed once a
  * job can no longer resume (SUCCEEDED, FAILED, CANCELLED).
@@ -366,6 +368,17 @@ export function createJobManager<C extends JobConfig = JobConfig>(
         );
       }
       const progress = job.tracker.epochEnd(epoch, metrics);
+      if (epoch >= job.record.config.epochs) {
+        // The last epoch's commit point is the model row (`finish`): an
+        // epoch record without the model would be a job that cannot resume
+        // (no epoch left to run) and has no model. A crash before the row
+        // leaves the job at the previous epoch, and a resume redoes this one.
+        publish(job, {
+          ...job.record,
+          progress: { ...progress, completedEpochs: epoch - 1 },
+        });
+        return;
+      }
       await store.saveEpoch(id, epoch, weights, progress);
       job.lastPersist = performance.now();
       publish(job, { ...job.record, lastCompletedEpoch: epoch, progress });

@@ -68,7 +68,8 @@ export interface JobChange {
 export interface InsertModelOptions {
   /**
    * A RUNNING job that produced the model: in the same transaction it
-   * becomes SUCCEEDED with this model id and progress.
+   * becomes SUCCEEDED with this model id and progress, its last completed
+   * epoch set to `progress.completedEpochs`.
    * @default undefined
    */
   completeJob?: { id: string; progress: TrainingProgress };
@@ -158,8 +159,16 @@ export class Registry implements Disposable {
       const now = new Date().toISOString();
       const { changes } = this.#stmt(
         `UPDATE jobs SET state = 'SUCCEEDED', model_id = ?, progress = ?,
-           error = '', ended = ?, updated = ? WHERE id = ? AND state = 'RUNNING'`,
-      ).run(model.id, JSON.stringify(job.progress), now, now, job.id);
+           last_completed_epoch = ?, error = '', ended = ?, updated = ?
+         WHERE id = ? AND state = 'RUNNING'`,
+      ).run(
+        model.id,
+        JSON.stringify(job.progress),
+        job.progress.completedEpochs,
+        now,
+        now,
+        job.id,
+      );
       if (changes === 0) {
         throw new ConflictError(
           `Cannot complete job "${job.id}": it is no longer running`,
