@@ -6,7 +6,6 @@
  * it with ResumeTraining.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import {
   Architecture,
   createRnnExplainClient,
@@ -15,46 +14,7 @@ import {
   Problem,
 } from "../../client/mod.ts";
 import { collect, startTestServer, withDeadline } from "../_helpers.ts";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/** The server as `deno task start` runs it, scoped to a temporary checkpoint folder. */
-function startServerProcess(dir: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      `--allow-read=.,/usr/share/datasets,${dir}`,
-      `--allow-write=${dir}`,
-      "--allow-env",
-      "--allow-sys=hostname,uid,gid",
-      "server/main.ts",
-      "--port=0",
-      "--workers=1",
-      "--backend=wasm",
-      `--checkpoint-dir=${dir}`,
-    ],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-}
-
-/** Reads the process's JSON log until the "Server started" line; returns its port. */
-async function boundPort(stdout: ReadableStream<Uint8Array>): Promise<number> {
-  let buffer = "";
-  for await (const chunk of stdout.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    for (const line of buffer.split("\n").slice(0, -1)) {
-      const record = JSON.parse(line) as { msg?: string; port?: number };
-      if (record.msg === "Server started") return record.port!;
-    }
-    buffer = buffer.slice(buffer.lastIndexOf("\n") + 1);
-  }
-  throw new Error("The server exited before it logged its port");
-}
+import { boundPort, startServerProcess } from "./_server_process.ts";
 
 Deno.test("a server killed mid-training restarts with the job INTERRUPTED at its last epoch, and ResumeTraining finishes it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "rnn_explain_restart_" });
