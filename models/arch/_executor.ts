@@ -59,6 +59,13 @@ export interface ExecuteOptions {
    * that recurrent layers read (one gather per step and name each).
    */
   batchStatics?: boolean;
+  /**
+   * With `batchStatics`: also keep each static dense or convolution layer's
+   * linear part W·x (before bias and ReLU) in the statics, under
+   * {@linkcode linearOutputName}. The tensor exists anyway; keeping it
+   * costs memory only.
+   */
+  linearOutputs?: boolean;
   /** Whether the gradient with respect to `x` is needed. */
   inputGradient: boolean;
   /**
@@ -70,6 +77,17 @@ export interface ExecuteOptions {
 
 /** Activations by name. */
 export type Activations = Map<string, tf.Tensor>;
+
+/**
+ * The name under which a trace keeps a static layer's linear part W·x
+ * (see {@linkcode ExecuteOptions.linearOutputs}).
+ *
+ * @param output the layer's output activation name
+ * @returns `<output>:linear`
+ */
+export function linearOutputName(output: string): string {
+  return `${output}:linear`;
+}
 
 /** The executor's result. */
 export interface ExecuteResult {
@@ -232,6 +250,13 @@ function runLayer(
   const dynamic = (from: string) =>
     (pre === undefined || !ctx.statics.has(from)) && !zeroStates.has(from);
   let z = linearPart(ctx, layer, env, dynamic, at, false);
+  if (
+    "steps" in at && z !== undefined && layer.kind !== "lstm" &&
+    ctx.options.record && ctx.options.batchStatics &&
+    ctx.options.linearOutputs
+  ) {
+    env.set(linearOutputName(layer.output), z);
+  }
   if (pre !== undefined) z = z === undefined ? pre : tf.add(pre, z);
   const bias = ctx.prepared.get(layer.name)!.bias;
   if (pre === undefined && bias !== undefined) {

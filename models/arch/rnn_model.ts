@@ -17,7 +17,9 @@ import {
   parameterInfos,
 } from "./parameters.ts";
 import { type WeightMap, weightProblems } from "./weights.ts";
-import { execute } from "./_executor.ts";
+import { execute, linearOutputName } from "./_executor.ts";
+
+export { linearOutputName };
 import { deriveSeed } from "../_random.ts";
 
 /** Options of {@linkcode createModel}. */
@@ -90,6 +92,14 @@ export interface TraceOptions {
    * @default false
    */
   batchStatics?: boolean;
+  /**
+   * With `batchStatics`: also keep each static dense or convolution layer's
+   * linear part W·x (before bias and ReLU) in {@linkcode ModelTrace.statics}
+   * under {@linkcode linearOutputName}, so that explainers need not
+   * recompute it. Costs memory only (the tensor is computed anyway).
+   * @default false
+   */
+  linearOutputs?: boolean;
 }
 
 /**
@@ -109,7 +119,8 @@ export interface ModelTrace {
   readonly logits: tf.Tensor2D;
   /**
    * With `batchStatics` only: the static activations, time-major
-   * [T·N, ...shape] (rows t·N … (t+1)·N − 1 are step t); else empty.
+   * [T·N, ...shape] (rows t·N … (t+1)·N − 1 are step t), plus the static
+   * layers' linear parts with `linearOutputs`; else empty.
    */
   readonly statics: Readonly<Record<string, tf.Tensor>>;
 }
@@ -224,6 +235,7 @@ export class RnnModel {
         sigmoid: tf.sigmoid,
         record: true,
         batchStatics: options.batchStatics ?? false,
+        linearOutputs: options.linearOutputs ?? false,
         inputGradient: true,
         fuseRecurrence: false,
       });

@@ -6,7 +6,13 @@ import {
   createSpec,
   type ModelSpecInit,
 } from "./spec.ts";
-import { createModel, disposeTrace, type RnnModel } from "./rnn_model.ts";
+import {
+  createModel,
+  disposeTrace,
+  linearOutputName,
+  type RnnModel,
+} from "./rnn_model.ts";
+import { staticActivations } from "./graph.ts";
 import { SOFTPLUS_BIAS_INIT } from "./parameters.ts";
 import {
   assertClose,
@@ -535,4 +541,59 @@ Deno.test("RnnModel.dispose() frees every variable and is idempotent", async () 
     assert.ok(model.disposed);
     assert.throws(() => model.parameters, /Cannot use model: it was disposed/);
   });
+});
+
+Deno.test("RnnModel.trace() keeps the static layers' linear parts W·x with linearOutputs", async (t) => {
+  for (const architecture of ["r_lstm", "conv_r_lstm"] as const) {
+    await t.step(architecture, async () => {
+      await withModel({ architecture, steps: 3 }, async (model) => {
+        const x = input(model, 2);
+        const trace = model.trace(x, {
+          batchStatics: true,
+          linearOutputs: true,
+        });
+        try {
+          const statics = staticActivations(model.graph);
+          let checked = 0;
+          for (const layer of model.graph.stepLayers) {
+            if (layer.kind !== "dense" && layer.kind !== "conv") continue;
+            if (!statics.has(layer.output)) continue;
+            const linear = trace.statics[linearOutputName(layer.output)];
+            assert.ok(linear !== undefined, layer.name);
+            const input = trace.statics[layer.inputs[0]!.from]!;
+            const w = model.layerWeights(layer.name);
+            try {
+              const expected = await read(() =>
+                layer.kind === "conv"
+                  ? tf.conv2d(
+                    input as tf.Tensor4D,
+                    w.kernel as tf.Tensor4D,
+                    1,
+                    "same",
+                  )
+                  : tf.matMul(input as tf.Tensor2D, w.kernel as tf.Tensor2D)
+              );
+              assertClose(await linear.data(), expected);
+              // relu(W·x + b) is the layer's activation.
+              assertClose(
+                await read(() => tf.relu(tf.add(linear, w.bias))),
+                await trace.statics[layer.output]!.data(),
+              );
+            } finally {
+              tf.dispose([
+                w.kernel,
+                w.bias,
+                ...w.inputKernels.map((k) => k.kernel),
+              ]);
+            }
+            checked++;
+          }
+          assert.equal(checked, architecture === "r_lstm" ? 1 : 3);
+        } finally {
+          disposeTrace(trace);
+          x.dispose();
+        }
+      });
+    });
+  }
 });

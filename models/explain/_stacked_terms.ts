@@ -29,9 +29,11 @@ function stackAxes(
 }
 
 /**
- * Step 2, forward. On dense layers the terms that read the layer input
- * itself go through one matmul with their weights stacked by output unit
- * (αβ: `[W⁺ | W⁻]`), then split. Convolutions stay term by term: splitting
+ * Step 2, forward. A term that reads the layer input with the layer weight
+ * takes `known.output` when the caller has it (a forward trace's W·x). On
+ * dense layers the other terms that read the layer input itself go through
+ * one matmul with their weights stacked by output unit (αβ: `[W⁺ | W⁻]`),
+ * then split. Convolutions stay term by term: splitting
  * their output along channels is an element-by-element copy on `wasm` that
  * costs about what the saved convolution does.
  */
@@ -40,9 +42,17 @@ export function forwardTerms(
   terms: readonly Term[],
   input: tf.Tensor,
   cache: WeightCache | undefined,
+  known?: { weight: tf.Tensor | null; output: tf.Tensor },
 ): tf.Tensor[] {
-  const shared = terms.filter((t) => t.input === input && t.weight !== null);
   const outputs = new Map<Term, tf.Tensor>();
+  // The unmodified map's output, already computed by the caller.
+  const plain = known === undefined
+    ? undefined
+    : terms.find((t) => t.input === input && t.weight === known.weight);
+  if (plain !== undefined) outputs.set(plain, known!.output);
+  const shared = terms.filter((t) =>
+    t !== plain && t.input === input && t.weight !== null
+  );
   if (layer.kind === "dense" && shared.length > 1) {
     const weights = shared.map((t) => t.weight as tf.Tensor);
     const stacked = cached(cache, "forward", () => tf.concat(weights, 1));

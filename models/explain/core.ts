@@ -53,6 +53,14 @@ export interface LayerTensors {
    * @default none (everything is rebuilt per call)
    */
   cache?: WeightCache;
+  /**
+   * The unmodified map's output `L(x; W)` without bias, when the caller
+   * already has it (a forward trace): the term that reads the layer input
+   * itself with the layer weight itself uses it instead of recomputing it.
+   * Shaped like the layer output.
+   * @default absent (computed)
+   */
+  output?: tf.Tensor;
 }
 
 /** What a rule sees of the layer when it builds its terms. */
@@ -159,6 +167,7 @@ function validate(rule: Rule, layer: LinearLayer, t: LayerTensors): void {
   checkFloat(rule, layer, "weight", t.weight);
   checkFloat(rule, layer, "bias", t.bias);
   checkFloat(rule, layer, "relevance", t.relevance);
+  checkFloat(rule, layer, "output", t.output);
   if (rule.needsWeight && !layer.hasWeight) {
     fail("the rule modifies a weight and the layer has none");
   }
@@ -175,6 +184,17 @@ function validate(rule: Rule, layer: LinearLayer, t: LayerTensors): void {
   if (r.length !== out.length || r.some((d, i) => d !== out[i])) {
     fail(
       `relevance has shape ${shapeText(r)}, expected the output shape ${
+        shapeText(out)
+      }`,
+    );
+  }
+  const o = t.output?.shape;
+  if (
+    o !== undefined &&
+    (o.length !== out.length || o.some((d, i) => d !== out[i]))
+  ) {
+    fail(
+      `output has shape ${shapeText(o)}, expected the output shape ${
         shapeText(out)
       }`,
     );
@@ -223,7 +243,17 @@ export function applyRule(
       derive: (key, make) => cached(tensors.cache, `rule:${key}`, make),
     };
     const terms = rule.terms(context);
-    const outputs = forwardTerms(layer, terms, tensors.input, tensors.cache);
+    const known = tensors.output === undefined ? undefined : {
+      weight: tensors.weight ?? null,
+      output: tensors.output,
+    };
+    const outputs = forwardTerms(
+      layer,
+      terms,
+      tensors.input,
+      tensors.cache,
+      known,
+    );
     const { gradients, absorbed } = rule.normalize(
       tensors.relevance,
       outputs,

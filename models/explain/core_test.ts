@@ -142,3 +142,73 @@ Deno.test("stabilizer(), negativePart() and positiveMask() equal their compariso
     }
   });
 });
+
+Deno.test("applyRule() takes W·x from output for the term that reads the unmodified input and weight, and only for it", async (t) => {
+  await initBackend("wasm");
+  let seed = 41;
+  const cases: [string, Rule, boolean][] = [
+    ["Epsilon", Epsilon({ epsilon: 0.01 }), true],
+    ["ZBox", ZBox(), true],
+    ["AlphaBeta(2, 1)", AlphaBeta({ alpha: 2, beta: 1 }), false],
+  ];
+  for (const [layerName, layer, inputShape, weightShape] of LAYERS) {
+    for (const [ruleName, rule, usesPlain] of cases) {
+      await t.step(`${ruleName} on ${layerName}`, async () => {
+        const random = createRandom(seed++);
+        const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+        const outShape = layer.outputShape(inputShape, weightShape);
+        const input = tf.tensor(
+          Float32Array.from(normal(random, size(inputShape)), Math.abs)
+            .map((v) => Math.min(v, 0.99)),
+          inputShape,
+        );
+        const weight = tf.tensor(
+          normal(random, size(weightShape)),
+          weightShape,
+        );
+        const bias = tf.neg(tf.abs(tf.tensor1d(
+          normal(random, weightShape.at(-1)!),
+        )));
+        const relevance = tf.abs(
+          tf.tensor(normal(random, size(outShape)), outShape),
+        );
+        const exact = layer.forward(input, weight);
+        // A wrong W·x: used, it must change the result; unused, it must not.
+        const shifted = tf.add(exact, 0.5);
+        const tensors = { input, weight, bias, relevance };
+        try {
+          await assertNoLeak(async () => {
+            const results = [
+              applyRule(rule, layer, tensors),
+              applyRule(rule, layer, { ...tensors, output: exact }),
+              applyRule(rule, layer, { ...tensors, output: shifted }),
+            ];
+            try {
+              const [plain, given, wrong] = await Promise.all(
+                results.map((r) => values(r.relevance)),
+              );
+              assertClose(given!, plain!, 1e-4, "relevance with W·x given");
+              const changed = wrong!.some((v, i) =>
+                Math.abs(v - plain![i]!) > 1e-3 * Math.abs(plain![i]!) + 1e-6
+              );
+              assert.equal(changed, usesPlain, "a wrong W·x was (not) used");
+            } finally {
+              tf.dispose(results.flatMap((r) => [r.relevance, r.absorbed]));
+            }
+            const bad = tf.zeros([1]);
+            try {
+              assert.throws(
+                () => applyRule(rule, layer, { ...tensors, output: bad }),
+                TypeError,
+              );
+            } finally {
+              bad.dispose();
+            }
+          });
+        } finally {
+          tf.dispose([input, weight, bias, relevance, exact, shifted]);
+        }
+      });
+    }
+  }
+});

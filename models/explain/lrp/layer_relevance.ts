@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { LayerWeights } from "../../arch/rnn_model.ts";
+import { type LayerWeights, linearOutputName } from "../../arch/rnn_model.ts";
 import type { ArchitectureGraph } from "../../arch/graph.ts";
 import {
   applyRule,
@@ -138,9 +138,12 @@ export function layerRelevance(
       );
       return undefined;
     case "pool": {
+      // The pooled map is the trace's pool output (same kernel, same scale).
+      const pooled = acts[op.layer.output];
       const r = applyRule(op.rule, op.map, {
         input: activation(acts, op.layer.input),
         relevance: out,
+        ...(pooled === undefined ? {} : { output: pooled }),
       });
       addRelevance(rel, op.layer.input, r.relevance);
       return r.absorbed;
@@ -149,12 +152,15 @@ export function layerRelevance(
     case "conv": {
       const conv = op.kind === "conv";
       const w = weightsOf(weights, op.layer.name);
+      // W·x as the trace computed it (static layers of a batched trace).
+      const linear = acts[linearOutputName(op.layer.output)];
       const r = applyRule(op.rule, conv ? FAST_CONV2D : FAST_DENSE, {
         input: concatenate(acts, op.inputs, conv),
         weight: w.kernel,
         bias: w.bias,
         relevance: out,
         ...(cache === undefined ? {} : { cache }),
+        ...(linear === undefined ? {} : { output: linear }),
       });
       distribute(graph, rel, op.inputs, r.relevance, conv);
       return r.absorbed;

@@ -381,7 +381,10 @@ async function passBatch(
   const stream = options.onStep !== undefined;
   const x = tf.tensor3d(input.x, [count, steps, size]);
   try {
-    trace = model.trace(x, { batchStatics: !stream });
+    trace = model.trace(x, {
+      batchStatics: !stream,
+      linearOutputs: !stream,
+    });
     readWeights(model, plan, weights);
     const logits = await trace.logits.data() as Float32Array;
     const targets = resolveTargets(
