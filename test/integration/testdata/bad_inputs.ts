@@ -451,6 +451,14 @@ const BAD_PARAMETERS: BadInputCase[] = [
       steps: 0,
     },
   ),
+  badParams(
+    "integrated gradients with 1025 steps (above the cap)",
+    Method.METHOD_INTEGRATED_GRADIENTS,
+    { steps: 1025 },
+  ),
+  badParams("SmoothGrad with 2^32 - 1 samples", Method.METHOD_SMOOTHGRAD, {
+    samples: 2 ** 32 - 1,
+  }),
   badParams("a NaN baseline", Method.METHOD_INTEGRATED_GRADIENTS, {
     baseline: NaN,
   }),
