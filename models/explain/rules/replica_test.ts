@@ -1,3 +1,4 @@
+import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../backend.ts";
 import {
   replicaAlphaBeta,
@@ -175,27 +176,37 @@ Deno.test("applyRule() matches the plain-loop replica for every rule and layer k
           conditioned: row.conditioned ?? false,
         });
         try {
-          await assertNoLeak(async () => {
-            const out = applyRule(row.rule(c), c.layer, c);
-            try {
-              const want = row.replica(c);
-              assertClose(
-                await values(out.relevance),
-                want.relevance,
-                1e-4,
-                "relevance",
-              );
-              assertClose(
-                await values(out.absorbed),
-                want.absorbed,
-                1e-4,
-                "absorbed",
-              );
-            } finally {
-              out.relevance.dispose();
-              out.absorbed.dispose();
-            }
-          });
+          // Plain, and with W·x given as a forward trace gives it (Epsilon,
+          // ZBox and Norm then skip their plain term's forward).
+          for (const given of [false, true]) {
+            await assertNoLeak(async () => {
+              const output = given
+                ? tf.tidy(() => c.layer.forward(c.input, c.weight ?? null))
+                : undefined;
+              const out = applyRule(row.rule(c), c.layer, {
+                ...c,
+                ...(output === undefined ? {} : { output }),
+              });
+              try {
+                const want = row.replica(c);
+                const label = given ? " (W·x given)" : "";
+                assertClose(
+                  await values(out.relevance),
+                  want.relevance,
+                  1e-4,
+                  `relevance${label}`,
+                );
+                assertClose(
+                  await values(out.absorbed),
+                  want.absorbed,
+                  1e-4,
+                  `absorbed${label}`,
+                );
+              } finally {
+                tf.dispose([out.relevance, out.absorbed, output]);
+              }
+            });
+          }
         } finally {
           c.dispose();
         }
