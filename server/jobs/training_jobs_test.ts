@@ -396,3 +396,25 @@ Deno.test("JobManager.resume() throws DataLossError when the saved epoch weights
     assert.deepEqual(await names(`${dir}/epochs`), []);
   });
 });
+
+Deno.test("JobManager records the last epoch with the model row, not as an epoch checkpoint", async () => {
+  await withJobs({}, {}, async ({ store, jobs }) => {
+    const checkpointed: number[] = [];
+    const saveEpoch = store.saveEpoch.bind(store);
+    store.saveEpoch = (jobId, epoch, weights, progress) => {
+      checkpointed.push(epoch);
+      return saveEpoch(jobId, epoch, weights, progress);
+    };
+    const job = jobs.start({ epochs: 3 }, TEST_SPEC);
+    const events = await collect(jobs.watch(job.id));
+    // A crash between epoch 3 and the model row resumes at epoch 2.
+    assert.deepEqual(checkpointed, [1, 2]);
+    const running = events.filter((e) => e.state === "RUNNING");
+    assert.ok(running.every((e) => e.progress.completedEpochs <= 2));
+    const done = jobs.get(job.id);
+    assert.equal(done.state, "SUCCEEDED");
+    assert.equal(done.lastCompletedEpoch, 3);
+    assert.equal(done.progress.completedEpochs, 3);
+    assert.equal(store.registry.getJob(job.id)!.lastCompletedEpoch, 3);
+  });
+});
