@@ -24,7 +24,12 @@ export {
   type TlsOptions,
 } from "./rnn_explain_client.ts";
 export { RpcError, type RpcErrorOptions, Status } from "./rpc_error.ts";
-export { type DecodedTensor, decodeTensor, encodeTensor } from "./tensor.ts";
+export {
+  type DecodedTensor,
+  decodeTensor,
+  encodeTensor,
+  type EncodeTensorOptions,
+} from "./tensor.ts";
 
 export * from "../proto/gen/rnnexplain/v1/types.ts";
 export * from "../proto/gen/rnnexplain/v1/tensor.ts";

@@ -71,6 +71,7 @@ import {
   unaryCall,
 } from "./_calls.ts";
 import { RpcError, Status } from "./rpc_error.ts";
+import { createSerializer, type MessageEncoder } from "./_serializer.ts";
 
 /** TLS material; PEM-encoded. */
 export interface TlsOptions {
@@ -270,8 +271,8 @@ export interface RnnExplainClient extends Disposable {
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1)(:\d+)?$/;
 
-/** Codecs with `fromPartial`, as ts-proto generates them. */
-interface PartialCodec<T> {
+/** Codecs with `fromPartial` and `encode`, as ts-proto generates them. */
+interface PartialCodec<T> extends MessageEncoder<T> {
   fromPartial(object: PartialMessage<T>): T;
 }
 
@@ -358,9 +359,10 @@ class Caller {
   }
 
   unary<Req, Res>(
-    method: MethodDefinition<Req, Res>,
+    generated: MethodDefinition<Req, Res>,
     codec: PartialCodec<Req>,
   ) {
+    const method = withSerializer(generated, codec);
     return (request?: PartialMessage<Req>, call?: CallOptions): Promise<Res> =>
       unaryCall(
         this.#client,
@@ -371,9 +373,10 @@ class Caller {
   }
 
   serverStream<Req, Res>(
-    method: MethodDefinition<Req, Res>,
+    generated: MethodDefinition<Req, Res>,
     codec: PartialCodec<Req>,
   ) {
+    const method = withSerializer(generated, codec);
     return (request: PartialMessage<Req>, call?: CallOptions) =>
       serverStreamCall(
         this.#client,
@@ -384,9 +387,10 @@ class Caller {
   }
 
   clientStream<Req, Res>(
-    method: MethodDefinition<Req, Res>,
+    generated: MethodDefinition<Req, Res>,
     codec: PartialCodec<Req>,
   ) {
+    const method = withSerializer(generated, codec);
     return (requests: RequestSource<Req>, call?: CallOptions) =>
       clientStreamCall(
         this.#client,
@@ -397,9 +401,10 @@ class Caller {
   }
 
   bidiStream<Req, Res>(
-    method: MethodDefinition<Req, Res>,
+    generated: MethodDefinition<Req, Res>,
     codec: PartialCodec<Req>,
   ) {
+    const method = withSerializer(generated, codec);
     return (requests: RequestSource<Req>, call?: CallOptions) =>
       bidiStreamCall(
         this.#client,
@@ -481,6 +486,14 @@ function channelCredentials(
     toBuffer(tls.privateKey),
     toBuffer(tls.certChain),
   );
+}
+
+/** The method with its requests serialized through the reused writer. */
+function withSerializer<Req, Res>(
+  method: MethodDefinition<Req, Res>,
+  codec: MessageEncoder<Req>,
+): MethodDefinition<Req, Res> {
+  return { ...method, requestSerialize: createSerializer(codec) };
 }
 
 async function* fromPartials<Req>(

@@ -63,3 +63,13 @@ Deno.test("encodeTensor() and decodeTensor() refuse shapes that do not fit the d
     },
   );
 });
+
+Deno.test("encodeTensor() with copy: false views a Float32Array's memory", () => {
+  const values = Float32Array.of(9, 1, -2, 0.5);
+  const tensor = encodeTensor(values.subarray(1), [3], { copy: false });
+  assert.equal(tensor.data.buffer, values.buffer);
+  assert.equal(tensor.data.byteOffset, 4);
+  assert.deepEqual(decodeTensor(tensor).data, Float32Array.of(1, -2, 0.5));
+  const fromArray = encodeTensor([1, 2], [2], { copy: false });
+  assert.deepEqual(decodeTensor(fromArray).data, Float32Array.of(1, 2));
+});

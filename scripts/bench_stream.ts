@@ -215,7 +215,9 @@ async function explainBatch(
     inputs: Array.from({ length: BATCH }, (_, n) => ({
       source: {
         $case: "tensor" as const,
-        tensor: encodeTensor(x.subarray(n * SIZE, (n + 1) * SIZE), [T, 28, 7]),
+        tensor: encodeTensor(x.subarray(n * SIZE, (n + 1) * SIZE), [T, 28, 7], {
+          copy: false,
+        }),
       },
     })),
     explainer: EXPLAINER,

@@ -21,6 +21,12 @@ export {
 } from "./enums.ts";
 export { type DecodedTensor, decodeTensor, encodeTensor } from "./tensor.ts";
 export {
+  createSerializer,
+  encodeMessage,
+  MAX_RETAINED_BYTES,
+  type MessageEncoder,
+} from "./serializer.ts";
+export {
   decodeDataSource,
   decodeInput,
   decodeInputs,
