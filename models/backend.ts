@@ -18,7 +18,10 @@ import {
   BLAS_BACKEND,
   type BlasBackendInfo,
   registerBlasBackend,
+  setBlasThreads,
 } from "./kernels/blas/mod.ts";
+
+export { type BlasBackendInfo, setBlasThreads };
 
 /**
  * Backends a user may ask for. `blas` is `wasm` with its matrix products and

@@ -6,10 +6,14 @@
  */
 export {
   BACKEND_CHOICES,
+  BACKEND_ENV,
   type BackendChoice,
   type BackendInfo,
+  BLAS_THREADS_ENV,
+  type BlasBackendInfo,
   initBackend,
   type InitBackendOptions,
+  setBlasThreads,
 } from "./backend.ts";
 export * from "./data/mod.ts";
 export * from "./metrics/mod.ts";

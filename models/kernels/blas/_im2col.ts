@@ -21,6 +21,14 @@ export function imagesPerChunk(info: tf.backend_util.Conv2DInfo): number {
   return Math.max(1, Math.floor(MAX_CHUNK_FLOATS / Math.max(1, perImage)));
 }
 
+/**
+ * Input channels below which a forward convolution stays with the `wasm`
+ * kernel (XNNPACK): with so few channels im2col copies one or two floats
+ * per filter tap, and building the column matrix costs more than the
+ * product saves (measured: 5×5, 1 → 24 over 28×7 was slower through BLAS).
+ */
+export const MIN_FORWARD_CHANNELS = 4;
+
 /** Whether the convolution is a plain per-pixel product (1×1, stride 1, no padding). */
 export function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
   return info.filterHeight === 1 && info.filterWidth === 1 &&

@@ -213,6 +213,7 @@ Deno.test({
 });
 
 const GEOMETRIES = [
+  // One input channel: the forward pass stays with wasm, the gradients do not.
   {
     label: "5×5 1→4 same",
     x: [3, 12, 7, 1],
@@ -221,30 +222,37 @@ const GEOMETRIES = [
     pad: "same",
   },
   {
-    label: "3×3 3→5 valid",
-    x: [2, 9, 8, 3],
-    f: [3, 3, 3, 5],
+    label: "5×5 4→3 same",
+    x: [3, 12, 7, 4],
+    f: [5, 5, 4, 3],
+    s: 1,
+    pad: "same",
+  },
+  {
+    label: "3×3 5→5 valid",
+    x: [2, 9, 8, 5],
+    f: [3, 3, 5, 5],
     s: 1,
     pad: "valid",
   },
   {
     label: "3×3 stride 2 same",
-    x: [2, 9, 8, 3],
-    f: [3, 3, 3, 5],
+    x: [2, 9, 8, 4],
+    f: [3, 3, 4, 5],
     s: 2,
     pad: "same",
   },
   {
     label: "2×3 stride 2 valid",
-    x: [2, 9, 8, 2],
-    f: [2, 3, 2, 3],
+    x: [2, 9, 8, 4],
+    f: [2, 3, 4, 3],
     s: 2,
     pad: "valid",
   },
   {
     label: "explicit padding 1",
-    x: [2, 6, 5, 2],
-    f: [3, 3, 2, 3],
+    x: [2, 6, 5, 4],
+    f: [3, 3, 4, 3],
     s: 1,
     pad: 1,
   },
@@ -282,8 +290,8 @@ Deno.test({
       }
       await assertSame("dilation 2", () =>
         tf.conv2d(
-          normal([2, 9, 8, 2], 6) as tf.Tensor4D,
-          normal([3, 3, 2, 3], 7) as tf.Tensor4D,
+          normal([2, 9, 8, 4], 6) as tf.Tensor4D,
+          normal([3, 3, 4, 3], 7) as tf.Tensor4D,
           1,
           "same",
           "NHWC",

@@ -12,7 +12,13 @@ import {
   biasSupported,
   fillBias,
 } from "./_activation.ts";
-import { convInfo, im2col, imagesPerChunk, isPointwise } from "./_im2col.ts";
+import {
+  convInfo,
+  im2col,
+  imagesPerChunk,
+  isPointwise,
+  MIN_FORWARD_CHANNELS,
+} from "./_im2col.ts";
 import type { OpenBlas } from "./_openblas.ts";
 import {
   asWasm,
@@ -66,8 +72,9 @@ function convolve(
 }
 
 /**
- * Creates the `Conv2D` kernel function; NCHW data and non-float32 inputs go
- * to `fallback`.
+ * Creates the `Conv2D` kernel function; NCHW data, inputs with fewer than
+ * {@linkcode MIN_FORWARD_CHANNELS} channels and non-float32 inputs go to
+ * `fallback`.
  *
  * @param blas the loaded OpenBLAS
  * @param fallback the kernel function to use where BLAS does not apply
@@ -83,8 +90,8 @@ export function createConv2dKernel(
     const attrs = args.attrs as unknown as tf.Conv2DAttrs;
     const info = convInfo(x.shape, filter.shape, attrs);
     if (
-      info === undefined || x.dtype !== "float32" ||
-      filter.dtype !== "float32"
+      info === undefined || info.inChannels < MIN_FORWARD_CHANNELS ||
+      x.dtype !== "float32" || filter.dtype !== "float32"
     ) {
       return fallback(args as tf.KernelConfig & KernelArgs);
     }
@@ -103,7 +110,8 @@ export function createConv2dKernel(
 }
 
 /**
- * Creates the `FusedConv2D` kernel function; PReLU, NCHW data, biases that
+ * Creates the `FusedConv2D` kernel function; PReLU, NCHW data, inputs with
+ * fewer than {@linkcode MIN_FORWARD_CHANNELS} channels, biases that
  * are not one value per output channel and non-float32 inputs go to
  * `fallback`.
  *
@@ -122,8 +130,9 @@ export function createFusedConv2dKernel(
     const attrs = args.attrs as unknown as tf.FusedConv2DAttrs;
     const info = convInfo(x.shape, filter.shape, attrs);
     if (
-      info === undefined || x.dtype !== "float32" ||
-      filter.dtype !== "float32" || !activationSupported(attrs.activation) ||
+      info === undefined || info.inChannels < MIN_FORWARD_CHANNELS ||
+      x.dtype !== "float32" || filter.dtype !== "float32" ||
+      !activationSupported(attrs.activation) ||
       (bias !== undefined &&
         (bias.dtype !== "float32" ||
           !biasSupported(bias.shape, info.outChannels)))

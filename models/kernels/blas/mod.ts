@@ -11,6 +11,7 @@ export {
   type BlasBackendInfo,
   registerBlasBackend,
   type RegisterBlasBackendOptions,
+  setBlasThreads,
 } from "./register_blas_backend.ts";
 export {
   BlasUnavailableError,

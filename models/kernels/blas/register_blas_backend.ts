@@ -60,6 +60,24 @@ export interface BlasBackendInfo {
 }
 
 let registered: BlasBackendInfo | undefined;
+let library: OpenBlas | undefined;
+
+/**
+ * Sets OpenBLAS's threads for the `blas` backend of this process or worker
+ * (benchmarks compare 1 and 2 threads with it).
+ *
+ * @throws {TypeError} when the blas backend is not registered
+ * @throws {RangeError} when `threads` is not a positive integer
+ */
+export function setBlasThreads(threads: number): void {
+  if (library === undefined || registered === undefined) {
+    throw new TypeError(
+      "Cannot set OpenBLAS threads: the blas backend is not registered",
+    );
+  }
+  library.setThreads(threads);
+  registered = { ...registered, threads: library.threads() };
+}
 
 /**
  * Loads OpenBLAS and registers the `blas` backend on top of the initialised
@@ -91,6 +109,7 @@ export function registerBlasBackend(
     ? openOpenBlas()
     : openOpenBlas(options.paths);
   blas.setThreads(threads);
+  library = blas;
   const replaced = new Map(KERNELS);
   for (const kernel of tf.getKernelsForBackend("wasm")) {
     const factory = replaced.get(kernel.kernelName);
