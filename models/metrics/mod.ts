@@ -6,3 +6,4 @@
 export * from "./statistics.ts";
 export * from "./block_relevance.ts";
 export * from "./block_metrics.ts";
+export * from "./region_perturbation.ts";

@@ -27,6 +27,7 @@ import type {
   ExplainerReport,
   PerSampleValues,
 } from "./protocol.ts";
+import { createPerturbation } from "./_evaluate_perturbation.ts";
 
 const BLOCKS = 3;
 
@@ -147,6 +148,13 @@ export function runEvaluate(
     let correct = 0;
     for (let i = 0; i < n; i++) if (predicted[i] === data.labels[i]) correct++;
     const progress = { done: 0, total: n * explainers.length };
+    const perturbation = task.regionPerturbation === undefined
+      ? undefined
+      : createPerturbation(model, data, {
+        options: task.regionPerturbation,
+        train: problem.train,
+        signal: context.signal,
+      });
     const reports: ExplainerReport[] = [];
     for (const explainer of explainers) {
       const negative = task.negative ??
@@ -158,7 +166,11 @@ export function runEvaluate(
         context,
         progress,
       });
+      const region = perturbation === undefined
+        ? undefined
+        : await perturbation.score(values.relevance);
       reports.push({
+        ...(region === undefined ? {} : { regionPerturbation: region }),
         method: explainer.method,
         params: { ...explainer.params },
         negative,
@@ -171,7 +183,11 @@ export function runEvaluate(
         ...(task.perSample
           ? {
             perSample: {
-              ...values,
+              blockRelevance: values.blockRelevance,
+              cosineSimilarity: values.cosineSimilarity,
+              correctBlockShare: values.correctBlockShare,
+              relevanceMassAccuracy: values.relevanceMassAccuracy,
+              relevanceRankAccuracy: values.relevanceRankAccuracy,
               indices: Uint32Array.from({ length: n }, (_, i) => i),
               labels: data.labels.slice(),
               predicted,
@@ -193,7 +209,12 @@ interface ScoreOptions {
   progress: { done: number; total: number };
 }
 
-type MetricValues = Omit<PerSampleValues, "indices" | "labels" | "predicted">;
+type MetricValues =
+  & Omit<PerSampleValues, "indices" | "labels" | "predicted">
+  & {
+    /** The first samples' raw relevance, kept only for region perturbation. */
+    relevance: Float32Array;
+  };
 
 async function scoreExplainer(
   model: RnnModel,
@@ -205,7 +226,9 @@ async function scoreExplainer(
   const size = steps * rows * columns;
   const n = data.count;
   const batchSize = task.batchSize ?? 50;
+  const kept = Math.min(n, task.regionPerturbation?.maxSamples ?? 0);
   const out = {
+    relevance: new Float32Array(kept * size),
     blockRelevance: new Float64Array(n * BLOCKS),
     cosineSimilarity: new Float64Array(n),
     correctBlockShare: new Float64Array(n),
@@ -235,6 +258,12 @@ async function scoreExplainer(
       columns,
       negative,
     });
+    if (start < kept) {
+      out.relevance.set(
+        relevance.subarray(0, (Math.min(kept, start + b) - start) * size),
+        start * size,
+      );
+    }
     out.cosineSimilarity.set(metrics.cosineSimilarity, start);
     out.correctBlockShare.set(metrics.correctBlockShare, start);
     out.relevanceMassAccuracy.set(metrics.relevanceMassAccuracy, start);

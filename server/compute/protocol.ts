@@ -204,6 +204,33 @@ export interface EvaluateTask {
    * @default 50
    */
   readonly batchSize?: number;
+  /** Region perturbation (AOPC); none when unset. */
+  readonly regionPerturbation?: RegionPerturbationTask;
+}
+
+/** Region perturbation options, defaults filled in (see `_evaluate.ts`). */
+export interface RegionPerturbationTask {
+  /** Perturbation steps L. */
+  readonly steps: number;
+  /** Patch side in pixels. */
+  readonly patchSize: number;
+  /** Uniform noise in [−1, 1], or the train part's per-pixel mean. */
+  readonly fill: "uniform" | "mean";
+  /** Seed of the noise and the random order. */
+  readonly seed: number;
+  /** Samples perturbed, at most. */
+  readonly maxSamples: number;
+}
+
+/** Region perturbation results of one explainer. */
+export interface RegionPerturbationResult {
+  readonly options: RegionPerturbationTask;
+  readonly aopc: Summary;
+  readonly randomAopc: Summary;
+  /** Mean true-class logit after 0…L steps. */
+  readonly curve: readonly number[];
+  readonly randomCurve: readonly number[];
+  readonly sampleCount: number;
 }
 
 /** How far an evaluation has come. */
@@ -245,6 +272,8 @@ export interface ExplainerReport {
   readonly relevanceRankAccuracy: Summary;
   /** Present when the task asked for it. */
   readonly perSample?: PerSampleValues;
+  /** Present when the task asked for it. */
+  readonly regionPerturbation?: RegionPerturbationResult;
 }
 
 /** One report per explainer, in task order. */

@@ -8,9 +8,12 @@
  * @module
  */
 import { EvaluationServiceService } from "../../proto/gen/rnnexplain/v1/evaluation_service.ts";
-import type {
-  EvaluateRequest,
-  EvaluateResponse,
+import {
+  type EvaluateRequest,
+  type EvaluateResponse,
+  type ExplainerReport as WireReport,
+  PerturbationFill,
+  type RegionPerturbationOptions,
 } from "../../proto/gen/rnnexplain/v1/evaluation_service.ts";
 import {
   decodeDataSource,
@@ -26,6 +29,7 @@ import type {
   EvaluateProgressEvent,
   EvaluateResult,
   EvaluateTask,
+  ExplainerReport,
 } from "../compute/mod.ts";
 import type { CallContext } from "../call_context.ts";
 import { Code, PreconditionError, RpcError } from "../errors.ts";
@@ -54,6 +58,82 @@ function invalid(field: string, reason: string): RpcError {
     `Cannot read ${field}: ${reason}`,
     { field },
   );
+}
+
+/** Region perturbation defaults: 20 steps of 4 × 4 patches, at most 100 samples. */
+const PERTURBATION_DEFAULTS = { steps: 20, patchSize: 4, maxSamples: 100 };
+
+type PerturbationTask = NonNullable<EvaluateTask["regionPerturbation"]>;
+
+function decodePerturbation(
+  options: RegionPerturbationOptions,
+): PerturbationTask {
+  const fills: Record<number, PerturbationTask["fill"]> = {
+    [PerturbationFill.PERTURBATION_FILL_UNSPECIFIED]: "uniform",
+    [PerturbationFill.PERTURBATION_FILL_UNIFORM]: "uniform",
+    [PerturbationFill.PERTURBATION_FILL_MEAN]: "mean",
+  };
+  const fill = fills[options.fill];
+  if (fill === undefined) {
+    throw invalid(
+      "region_perturbation.fill",
+      `unknown fill ${options.fill}`,
+    );
+  }
+  if (options.maxSamples === 0) {
+    throw invalid(
+      "region_perturbation.max_samples",
+      "must be ≥ 1 when set: got 0",
+    );
+  }
+  const patchSize = options.patchSize || PERTURBATION_DEFAULTS.patchSize;
+  const steps = options.steps || PERTURBATION_DEFAULTS.steps;
+  const patches = Math.ceil(MAJORITY.rows / patchSize) *
+    Math.ceil(MAJORITY.width / patchSize);
+  if (steps > patches) {
+    throw invalid(
+      "region_perturbation.steps",
+      `${steps} steps exceed the ${patches} patches of ${patchSize} × ${patchSize}`,
+    );
+  }
+  return {
+    steps,
+    patchSize,
+    fill,
+    seed: options.seed,
+    maxSamples: options.maxSamples ?? PERTURBATION_DEFAULTS.maxSamples,
+  };
+}
+
+function encodePerturbation(
+  report: ExplainerReport,
+): Partial<WireReport> {
+  const r = report.regionPerturbation;
+  if (r === undefined) return {};
+  const metric = (s: typeof r.aopc) => ({
+    mean: s.mean,
+    std: s.std,
+    ci95Low: s.ciLow,
+    ci95High: s.ciHigh,
+  });
+  return {
+    regionPerturbation: {
+      aopc: metric(r.aopc),
+      randomAopc: metric(r.randomAopc),
+      curve: [...r.curve],
+      randomCurve: [...r.randomCurve],
+      sampleCount: r.sampleCount,
+      options: {
+        steps: r.options.steps,
+        patchSize: r.options.patchSize,
+        fill: r.options.fill === "mean"
+          ? PerturbationFill.PERTURBATION_FILL_MEAN
+          : PerturbationFill.PERTURBATION_FILL_UNIFORM,
+        seed: r.options.seed,
+        maxSamples: r.options.maxSamples,
+      },
+    },
+  };
 }
 
 function prepare(deps: ServiceDeps, request: EvaluateRequest): EvaluateTask {
@@ -109,6 +189,9 @@ function prepare(deps: ServiceDeps, request: EvaluateRequest): EvaluateTask {
       : { maxSamples: request.maxSamples }),
     ...(negative === undefined ? {} : { negative }),
     ...(target === undefined ? {} : { target }),
+    ...(request.regionPerturbation === undefined ? {} : {
+      regionPerturbation: decodePerturbation(request.regionPerturbation),
+    }),
   };
 }
 
@@ -147,7 +230,12 @@ async function* evaluate(
     if (!next.done) await events.return(undefined as never);
   }
   for (const report of next.value.reports) {
-    yield { event: { $case: "report", report: encodeReport(report) } };
+    yield {
+      event: {
+        $case: "report",
+        report: { ...encodeReport(report), ...encodePerturbation(report) },
+      },
+    };
   }
 }
 

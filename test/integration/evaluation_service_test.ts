@@ -11,6 +11,7 @@ import {
   Method,
   NegativeRelevance,
   type PartialMessage,
+  PerturbationFill,
   Problem,
   SplitPart,
   Status,
@@ -151,5 +152,75 @@ Deno.test("EvaluationService answers each failure with its exact status", async 
         Status.OUT_OF_RANGE,
       );
     },
+  );
+});
+
+Deno.test("EvaluationService.Evaluate adds region perturbation (AOPC) with a shared random baseline when asked", async () => {
+  await using t = await startTestServer();
+  using client = t.connect();
+  await importModel(client, "m1");
+  const request: PartialMessage<EvaluateRequest> = {
+    modelId: "m1",
+    data: MAJORITY,
+    maxSamples: 6,
+    explainers: [
+      { method: Method.METHOD_SENSITIVITY },
+      { method: Method.METHOD_LRP_EPSILON },
+    ],
+    regionPerturbation: { steps: 5, seed: 3, maxSamples: 4 },
+  };
+  const reports = (await collect(client.evaluate(request))).flatMap((m) =>
+    m.event?.$case === "report" ? [m.event.report] : []
+  );
+  assert.equal(reports.length, 2);
+  for (const r of reports) {
+    const p = r.regionPerturbation!;
+    assert.equal(p.sampleCount, 4);
+    assert.equal(p.curve.length, 6, "the unperturbed score, then 5 steps");
+    assert.equal(p.randomCurve.length, 6);
+    assert.equal(
+      p.options?.patchSize,
+      4,
+      "the default patch size is filled in",
+    );
+    assert.equal(
+      p.options?.fill,
+      PerturbationFill.PERTURBATION_FILL_UNIFORM,
+      "uniform noise is the default fill",
+    );
+    assert.equal(
+      p.curve[0],
+      p.randomCurve[0],
+      "both start from the same input",
+    );
+    // AOPC is the mean drop from the first point of each sample's curve, so
+    // its mean over samples equals the mean curve's own AOPC.
+    const drop = p.curve.reduce((a, v) => a + (p.curve[0]! - v), 0) / 6;
+    assert.ok(Math.abs(drop - p.aopc!.mean) < 1e-4);
+  }
+  assert.deepEqual(
+    reports[0]!.regionPerturbation!.randomCurve,
+    reports[1]!.regionPerturbation!.randomCurve,
+  );
+  const again = (await collect(client.evaluate(request))).flatMap((m) =>
+    m.event?.$case === "report" ? [m.event.report] : []
+  );
+  assert.deepEqual(
+    again[0]!.regionPerturbation!.curve,
+    reports[0]!.regionPerturbation!.curve,
+    "seeded",
+  );
+  const none = (await collect(client.evaluate({
+    ...request,
+    regionPerturbation: undefined,
+  }))).flatMap((m) => m.event?.$case === "report" ? [m.event.report] : []);
+  assert.equal(none[0]!.regionPerturbation, undefined);
+  await assertStatus(
+    collect(client.evaluate({
+      ...request,
+      regionPerturbation: { steps: 1000 },
+    })),
+    Status.INVALID_ARGUMENT,
+    /region_perturbation\.steps/,
   );
 });

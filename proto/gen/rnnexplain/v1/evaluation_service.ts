@@ -64,6 +64,49 @@ export function negativeRelevanceToJSON(object: NegativeRelevance): string {
   }
 }
 
+/** What perturbed patches are replaced with. */
+export enum PerturbationFill {
+  /** PERTURBATION_FILL_UNSPECIFIED - Not set; means UNIFORM. */
+  PERTURBATION_FILL_UNSPECIFIED = 0,
+  /** PERTURBATION_FILL_UNIFORM - Uniform noise over the pixel range [−1, 1], seeded per sample (Samek et al. 2017). */
+  PERTURBATION_FILL_UNIFORM = 1,
+  /** PERTURBATION_FILL_MEAN - The per-pixel mean of the training part of the same split. */
+  PERTURBATION_FILL_MEAN = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function perturbationFillFromJSON(object: any): PerturbationFill {
+  switch (object) {
+    case 0:
+    case "PERTURBATION_FILL_UNSPECIFIED":
+      return PerturbationFill.PERTURBATION_FILL_UNSPECIFIED;
+    case 1:
+    case "PERTURBATION_FILL_UNIFORM":
+      return PerturbationFill.PERTURBATION_FILL_UNIFORM;
+    case 2:
+    case "PERTURBATION_FILL_MEAN":
+      return PerturbationFill.PERTURBATION_FILL_MEAN;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return PerturbationFill.UNRECOGNIZED;
+  }
+}
+
+export function perturbationFillToJSON(object: PerturbationFill): string {
+  switch (object) {
+    case PerturbationFill.PERTURBATION_FILL_UNSPECIFIED:
+      return "PERTURBATION_FILL_UNSPECIFIED";
+    case PerturbationFill.PERTURBATION_FILL_UNIFORM:
+      return "PERTURBATION_FILL_UNIFORM";
+    case PerturbationFill.PERTURBATION_FILL_MEAN:
+      return "PERTURBATION_FILL_MEAN";
+    case PerturbationFill.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Request of Evaluate. */
 export interface EvaluateRequest {
   /** The model's id; its input must be 28×84 (a majority-sample model). */
@@ -85,7 +128,49 @@ export interface EvaluateRequest {
   /** Whether reports carry every sample's values. */
   includePerSample: boolean;
   /** The class explained. Unset means the true label, as in the thesis. */
-  target: Target | undefined;
+  target:
+    | Target
+    | undefined;
+  /** Region perturbation (faithfulness, AOPC). Unset means none is computed. */
+  regionPerturbation: RegionPerturbationOptions | undefined;
+}
+
+/**
+ * Region perturbation, most relevant first (Samek et al. 2017): square patches of the 28×84
+ * image are replaced in order of summed relevance, and the true-class logit is recorded after
+ * each step; a random patch order is the baseline.
+ */
+export interface RegionPerturbationOptions {
+  /** Perturbation steps L (patches replaced). Unset or 0 means 20. */
+  steps: number;
+  /** Side of a square patch in pixels. Unset or 0 means 4. */
+  patchSize: number;
+  /** The fill. Unset means UNIFORM. */
+  fill: PerturbationFill;
+  /** Seed of the noise and of the random baseline order. */
+  seed: number;
+  /** Perturb at most this many samples (the first evaluated ones). Unset means min(samples, 100). */
+  maxSamples?: number | undefined;
+}
+
+/** Region-perturbation results of one explainer. */
+export interface RegionPerturbationReport {
+  /** AOPC of the explainer's order: mean over k = 0…L of f(x⁰) − f(xᵏ), f the true-class logit. */
+  aopc:
+    | MetricSummary
+    | undefined;
+  /** AOPC of a seeded random patch order (the baseline; the same for every explainer). */
+  randomAopc:
+    | MetricSummary
+    | undefined;
+  /** Mean true-class logit after 0…L steps, explainer order. */
+  curve: number[];
+  /** Mean true-class logit after 0…L steps, random order. */
+  randomCurve: number[];
+  /** Samples perturbed. */
+  sampleCount: number;
+  /** The options used, with defaults filled in. */
+  options: RegionPerturbationOptions | undefined;
 }
 
 /** How far an evaluation has come. */
@@ -171,7 +256,11 @@ export interface ExplainerReport {
     | MetricSummary
     | undefined;
   /** Every sample's values, when the request asked for them. */
-  perSample: PerSampleMetrics | undefined;
+  perSample:
+    | PerSampleMetrics
+    | undefined;
+  /** Region perturbation, when the request asked for it. */
+  regionPerturbation: RegionPerturbationReport | undefined;
 }
 
 /** One message of Evaluate's stream: progress updates, then one report per explainer. */
@@ -197,6 +286,7 @@ function createBaseEvaluateRequest(): EvaluateRequest {
     negativeRelevance: 0,
     includePerSample: false,
     target: undefined,
+    regionPerturbation: undefined,
   };
 }
 
@@ -225,6 +315,9 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
     }
     if (message.target !== undefined) {
       Target.encode(message.target, writer.uint32(66).fork()).join();
+    }
+    if (message.regionPerturbation !== undefined) {
+      RegionPerturbationOptions.encode(message.regionPerturbation, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -306,6 +399,14 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
             message.target = Target.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.regionPerturbation = RegionPerturbationOptions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -346,6 +447,11 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
         ? globalThis.Boolean(object.include_per_sample)
         : false,
       target: isSet(object.target) ? Target.fromJSON(object.target) : undefined,
+      regionPerturbation: isSet(object.regionPerturbation)
+        ? RegionPerturbationOptions.fromJSON(object.regionPerturbation)
+        : isSet(object.region_perturbation)
+        ? RegionPerturbationOptions.fromJSON(object.region_perturbation)
+        : undefined,
     };
   },
 
@@ -375,6 +481,9 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
     if (message.target !== undefined) {
       obj.target = Target.toJSON(message.target);
     }
+    if (message.regionPerturbation !== undefined) {
+      obj.regionPerturbation = RegionPerturbationOptions.toJSON(message.regionPerturbation);
+    }
     return obj;
   },
 
@@ -394,6 +503,345 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
     message.includePerSample = object.includePerSample ?? false;
     message.target = (object.target !== undefined && object.target !== null)
       ? Target.fromPartial(object.target)
+      : undefined;
+    message.regionPerturbation = (object.regionPerturbation !== undefined && object.regionPerturbation !== null)
+      ? RegionPerturbationOptions.fromPartial(object.regionPerturbation)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRegionPerturbationOptions(): RegionPerturbationOptions {
+  return { steps: 0, patchSize: 0, fill: 0, seed: 0, maxSamples: undefined };
+}
+
+export const RegionPerturbationOptions: MessageFns<RegionPerturbationOptions> = {
+  encode(message: RegionPerturbationOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.steps !== 0) {
+      writer.uint32(8).uint32(message.steps);
+    }
+    if (message.patchSize !== 0) {
+      writer.uint32(16).uint32(message.patchSize);
+    }
+    if (message.fill !== 0) {
+      writer.uint32(24).int32(message.fill);
+    }
+    if (message.seed !== 0) {
+      writer.uint32(32).uint32(message.seed);
+    }
+    if (message.maxSamples !== undefined) {
+      writer.uint32(40).uint32(message.maxSamples);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegionPerturbationOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegionPerturbationOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.steps = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.patchSize = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.fill = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.seed = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxSamples = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegionPerturbationOptions {
+    return {
+      steps: isSet(object.steps) ? globalThis.Number(object.steps) : 0,
+      patchSize: isSet(object.patchSize)
+        ? globalThis.Number(object.patchSize)
+        : isSet(object.patch_size)
+        ? globalThis.Number(object.patch_size)
+        : 0,
+      fill: isSet(object.fill) ? perturbationFillFromJSON(object.fill) : 0,
+      seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
+      maxSamples: isSet(object.maxSamples)
+        ? globalThis.Number(object.maxSamples)
+        : isSet(object.max_samples)
+        ? globalThis.Number(object.max_samples)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RegionPerturbationOptions): unknown {
+    const obj: any = {};
+    if (message.steps !== 0) {
+      obj.steps = Math.round(message.steps);
+    }
+    if (message.patchSize !== 0) {
+      obj.patchSize = Math.round(message.patchSize);
+    }
+    if (message.fill !== 0) {
+      obj.fill = perturbationFillToJSON(message.fill);
+    }
+    if (message.seed !== 0) {
+      obj.seed = Math.round(message.seed);
+    }
+    if (message.maxSamples !== undefined) {
+      obj.maxSamples = Math.round(message.maxSamples);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegionPerturbationOptions>, I>>(base?: I): RegionPerturbationOptions {
+    return RegionPerturbationOptions.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegionPerturbationOptions>, I>>(object: I): RegionPerturbationOptions {
+    const message = createBaseRegionPerturbationOptions();
+    message.steps = object.steps ?? 0;
+    message.patchSize = object.patchSize ?? 0;
+    message.fill = object.fill ?? 0;
+    message.seed = object.seed ?? 0;
+    message.maxSamples = object.maxSamples ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRegionPerturbationReport(): RegionPerturbationReport {
+  return { aopc: undefined, randomAopc: undefined, curve: [], randomCurve: [], sampleCount: 0, options: undefined };
+}
+
+export const RegionPerturbationReport: MessageFns<RegionPerturbationReport> = {
+  encode(message: RegionPerturbationReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.aopc !== undefined) {
+      MetricSummary.encode(message.aopc, writer.uint32(10).fork()).join();
+    }
+    if (message.randomAopc !== undefined) {
+      MetricSummary.encode(message.randomAopc, writer.uint32(18).fork()).join();
+    }
+    if (message.curve.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.curve) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.randomCurve.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.randomCurve) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.sampleCount !== 0) {
+      writer.uint32(40).uint32(message.sampleCount);
+    }
+    if (message.options !== undefined) {
+      RegionPerturbationOptions.encode(message.options, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegionPerturbationReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegionPerturbationReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.aopc = MetricSummary.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.randomAopc = MetricSummary.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag === 25) {
+              message.curve.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.curve.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag === 33) {
+              message.randomCurve.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.randomCurve.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sampleCount = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.options = RegionPerturbationOptions.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegionPerturbationReport {
+    return {
+      aopc: isSet(object.aopc) ? MetricSummary.fromJSON(object.aopc) : undefined,
+      randomAopc: isSet(object.randomAopc)
+        ? MetricSummary.fromJSON(object.randomAopc)
+        : isSet(object.random_aopc)
+        ? MetricSummary.fromJSON(object.random_aopc)
+        : undefined,
+      curve: globalThis.Array.isArray(object?.curve) ? object.curve.map((e: any) => globalThis.Number(e)) : [],
+      randomCurve: globalThis.Array.isArray(object?.randomCurve)
+        ? object.randomCurve.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.random_curve)
+        ? object.random_curve.map((e: any) => globalThis.Number(e))
+        : [],
+      sampleCount: isSet(object.sampleCount)
+        ? globalThis.Number(object.sampleCount)
+        : isSet(object.sample_count)
+        ? globalThis.Number(object.sample_count)
+        : 0,
+      options: isSet(object.options) ? RegionPerturbationOptions.fromJSON(object.options) : undefined,
+    };
+  },
+
+  toJSON(message: RegionPerturbationReport): unknown {
+    const obj: any = {};
+    if (message.aopc !== undefined) {
+      obj.aopc = MetricSummary.toJSON(message.aopc);
+    }
+    if (message.randomAopc !== undefined) {
+      obj.randomAopc = MetricSummary.toJSON(message.randomAopc);
+    }
+    if (message.curve?.length) {
+      obj.curve = message.curve.map((e) => floatToJson(e));
+    }
+    if (message.randomCurve?.length) {
+      obj.randomCurve = message.randomCurve.map((e) => floatToJson(e));
+    }
+    if (message.sampleCount !== 0) {
+      obj.sampleCount = Math.round(message.sampleCount);
+    }
+    if (message.options !== undefined) {
+      obj.options = RegionPerturbationOptions.toJSON(message.options);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegionPerturbationReport>, I>>(base?: I): RegionPerturbationReport {
+    return RegionPerturbationReport.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegionPerturbationReport>, I>>(object: I): RegionPerturbationReport {
+    const message = createBaseRegionPerturbationReport();
+    message.aopc = (object.aopc !== undefined && object.aopc !== null)
+      ? MetricSummary.fromPartial(object.aopc)
+      : undefined;
+    message.randomAopc = (object.randomAopc !== undefined && object.randomAopc !== null)
+      ? MetricSummary.fromPartial(object.randomAopc)
+      : undefined;
+    message.curve = object.curve?.map((e) => e) || [];
+    message.randomCurve = object.randomCurve?.map((e) => e) || [];
+    message.sampleCount = object.sampleCount ?? 0;
+    message.options = (object.options !== undefined && object.options !== null)
+      ? RegionPerturbationOptions.fromPartial(object.options)
       : undefined;
     return message;
   },
@@ -942,6 +1390,7 @@ function createBaseExplainerReport(): ExplainerReport {
     relevanceMassAccuracy: undefined,
     relevanceRankAccuracy: undefined,
     perSample: undefined,
+    regionPerturbation: undefined,
   };
 }
 
@@ -973,6 +1422,9 @@ export const ExplainerReport: MessageFns<ExplainerReport> = {
     }
     if (message.perSample !== undefined) {
       PerSampleMetrics.encode(message.perSample, writer.uint32(74).fork()).join();
+    }
+    if (message.regionPerturbation !== undefined) {
+      RegionPerturbationReport.encode(message.regionPerturbation, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -1062,6 +1514,14 @@ export const ExplainerReport: MessageFns<ExplainerReport> = {
             message.perSample = PerSampleMetrics.decode(reader, reader.uint32());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.regionPerturbation = RegionPerturbationReport.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1117,6 +1577,11 @@ export const ExplainerReport: MessageFns<ExplainerReport> = {
         : isSet(object.per_sample)
         ? PerSampleMetrics.fromJSON(object.per_sample)
         : undefined,
+      regionPerturbation: isSet(object.regionPerturbation)
+        ? RegionPerturbationReport.fromJSON(object.regionPerturbation)
+        : isSet(object.region_perturbation)
+        ? RegionPerturbationReport.fromJSON(object.region_perturbation)
+        : undefined,
     };
   },
 
@@ -1149,6 +1614,9 @@ export const ExplainerReport: MessageFns<ExplainerReport> = {
     if (message.perSample !== undefined) {
       obj.perSample = PerSampleMetrics.toJSON(message.perSample);
     }
+    if (message.regionPerturbation !== undefined) {
+      obj.regionPerturbation = RegionPerturbationReport.toJSON(message.regionPerturbation);
+    }
     return obj;
   },
 
@@ -1179,6 +1647,9 @@ export const ExplainerReport: MessageFns<ExplainerReport> = {
         : undefined;
     message.perSample = (object.perSample !== undefined && object.perSample !== null)
       ? PerSampleMetrics.fromPartial(object.perSample)
+      : undefined;
+    message.regionPerturbation = (object.regionPerturbation !== undefined && object.regionPerturbation !== null)
+      ? RegionPerturbationReport.fromPartial(object.regionPerturbation)
       : undefined;
     return message;
   },
