@@ -8,26 +8,52 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** Upper bound on the floats of one column-matrix chunk (16 MiB). */
+/** Default upper bound on the floats of one column-matrix chunk (16 MiB). */
 export const MAX_CHUNK_FLOATS = 4 * 1024 * 1024;
 
+let chunkFloats = MAX_CHUNK_FLOATS;
+
 /**
- * Images per chunk so that one chunk's column matrix stays under
- * {@linkcode MAX_CHUNK_FLOATS} (at least one image).
+ * Sets the chunk bound (tests make it small to cover several chunks with
+ * small tensors) and returns the previous one.
+ *
+ * @throws {RangeError} when `floats` is not a positive integer
+ */
+export function setChunkFloats(floats: number): number {
+  if (!Number.isInteger(floats) || floats < 1) {
+    throw new RangeError(
+      `Cannot set the im2col chunk size: ${floats} is not a positive integer`,
+    );
+  }
+  const previous = chunkFloats;
+  chunkFloats = floats;
+  return previous;
+}
+
+/**
+ * Images per chunk so that one chunk's column matrix stays under the chunk
+ * bound (at least one image).
  */
 export function imagesPerChunk(info: tf.backend_util.Conv2DInfo): number {
   const perImage = info.outHeight * info.outWidth * info.filterHeight *
     info.filterWidth * info.inChannels;
-  return Math.max(1, Math.floor(MAX_CHUNK_FLOATS / Math.max(1, perImage)));
+  return Math.max(1, Math.floor(chunkFloats / Math.max(1, perImage)));
 }
 
 /**
- * Input channels below which a forward convolution stays with the `wasm`
- * kernel (XNNPACK): with so few channels im2col copies one or two floats
- * per filter tap, and building the column matrix costs more than the
- * product saves (measured: 5×5, 1 → 24 over 28×7 was slower through BLAS).
+ * Whether a forward convolution is worth running as im2col + sgemm rather
+ * than with the `wasm` kernel (XNNPACK's indirect convolution, which copies
+ * nothing). The column matrix costs one copied float per Kh·Kw·Ci·rows and
+ * the product 2·Co flops for each, so BLAS pays off only with many filters
+ * and enough channels per tap. Measured on this project's 2-core machines
+ * (batch 600 of 14×4, 3×3 SAME): Co = 32 on par, Co = 64 1.2× faster,
+ * Co = 128 1.5× faster; 1 input channel (5×5, 28×7) slower at any Co.
+ * Pointwise (1×1) convolutions need no column matrix and always qualify.
  */
-export const MIN_FORWARD_CHANNELS = 4;
+export function forwardUsesBlas(info: tf.backend_util.Conv2DInfo): boolean {
+  return isPointwise(info) ||
+    (info.inChannels >= 4 && info.outChannels >= 64);
+}
 
 /** Whether the convolution is a plain per-pixel product (1×1, stride 1, no padding). */
 export function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../backend.ts";
-import { MAX_CHUNK_FLOATS } from "./_im2col.ts";
+import { forwardUsesBlas, setChunkFloats } from "./_im2col.ts";
 import {
   BLAS_KERNELS,
   BlasUnavailableError,
@@ -212,6 +212,7 @@ Deno.test({
     }),
 });
 
+// 64 filters: forward convolutions with fewer stay with wasm (forwardUsesBlas).
 const GEOMETRIES = [
   // One input channel: the forward pass stays with wasm, the gradients do not.
   {
@@ -222,37 +223,37 @@ const GEOMETRIES = [
     pad: "same",
   },
   {
-    label: "5×5 4→3 same",
+    label: "5×5 4→64 same",
     x: [3, 12, 7, 4],
-    f: [5, 5, 4, 3],
+    f: [5, 5, 4, 64],
     s: 1,
     pad: "same",
   },
   {
-    label: "3×3 5→5 valid",
+    label: "3×3 5→64 valid",
     x: [2, 9, 8, 5],
-    f: [3, 3, 5, 5],
+    f: [3, 3, 5, 64],
     s: 1,
     pad: "valid",
   },
   {
     label: "3×3 stride 2 same",
     x: [2, 9, 8, 4],
-    f: [3, 3, 4, 5],
+    f: [3, 3, 4, 64],
     s: 2,
     pad: "same",
   },
   {
     label: "2×3 stride 2 valid",
     x: [2, 9, 8, 4],
-    f: [2, 3, 4, 3],
+    f: [2, 3, 4, 64],
     s: 2,
     pad: "valid",
   },
   {
     label: "explicit padding 1",
     x: [2, 6, 5, 4],
-    f: [3, 3, 4, 3],
+    f: [3, 3, 4, 64],
     s: 1,
     pad: 1,
   },
@@ -262,6 +263,13 @@ const GEOMETRIES = [
     f: [1, 1, 6, 3],
     s: 1,
     pad: "valid",
+  },
+  {
+    label: "3×3 24→32 same (wasm forward)",
+    x: [2, 14, 4, 24],
+    f: [3, 3, 24, 32],
+    s: 1,
+    pad: "same",
   },
 ] as const;
 
@@ -291,21 +299,25 @@ Deno.test({
       await assertSame("dilation 2", () =>
         tf.conv2d(
           normal([2, 9, 8, 4], 6) as tf.Tensor4D,
-          normal([3, 3, 4, 3], 7) as tf.Tensor4D,
+          normal([3, 3, 4, 64], 7) as tf.Tensor4D,
           1,
           "same",
           "NHWC",
           2,
         ));
-      // More images than one im2col chunk holds.
-      const images = Math.floor(MAX_CHUNK_FLOATS / (8 * 8 * 9 * 9)) + 3;
-      await assertSame("several chunks", () =>
-        tf.conv2d(
-          normal([images, 8, 8, 9], 8) as tf.Tensor4D,
-          normal([3, 3, 9, 2], 9) as tf.Tensor4D,
-          1,
-          "same",
-        ));
+      // Two images per im2col chunk, and a last chunk of one.
+      const previous = setChunkFloats(2 * 8 * 8 * 9 * 9);
+      try {
+        await assertSame("several chunks", () =>
+          tf.conv2d(
+            normal([5, 8, 8, 9], 8) as tf.Tensor4D,
+            normal([3, 3, 9, 64], 9) as tf.Tensor4D,
+            1,
+            "same",
+          ));
+      } finally {
+        setChunkFloats(previous);
+      }
     }),
 });
 
@@ -326,15 +338,20 @@ Deno.test({
           )([x, f]);
         });
       }
-      const images = Math.floor(MAX_CHUNK_FLOATS / (8 * 8 * 9 * 9)) + 3;
-      await assertSame("gradients over several chunks", () => {
-        const x = normal([images, 8, 8, 9], 4) as tf.Tensor4D;
-        const f = normal([3, 3, 9, 2], 5) as tf.Tensor4D;
-        const dy = normal([images, 8, 8, 2], 6);
-        return tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "same").mul(dy).sum()
-        )([x, f]);
-      });
+      const previous = setChunkFloats(2 * 8 * 8 * 9 * 9);
+      try {
+        await assertSame("gradients over several chunks", () => {
+          const x = normal([5, 8, 8, 9], 4) as tf.Tensor4D;
+          const f = normal([3, 3, 9, 2], 5) as tf.Tensor4D;
+          const dy = normal([5, 8, 8, 2], 6);
+          return tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+            tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "same").mul(dy)
+              .sum()
+          )([x, f]);
+        });
+      } finally {
+        setChunkFloats(previous);
+      }
     }),
 });
 
@@ -379,4 +396,24 @@ Deno.test({
       blas.close();
     }
   },
+});
+
+Deno.test("forwardUsesBlas() takes pointwise and wide convolutions with 4+ channels only", () => {
+  const uses = (x: number[], f: number[]) =>
+    forwardUsesBlas(
+      tf.backend_util.computeConv2DInfo(
+        x as [number, number, number, number],
+        f as [number, number, number, number],
+        1,
+        1,
+        "same",
+      ),
+    );
+  // The tests above run the BLAS forward path on these geometries.
+  for (const g of GEOMETRIES) {
+    if (g.f[3] === 64) assert.ok(uses([...g.x], [...g.f]), g.label);
+  }
+  assert.ok(uses([2, 4, 5, 6], [1, 1, 6, 3]));
+  assert.ok(!uses([600, 28, 7, 1], [5, 5, 1, 64]));
+  assert.ok(!uses([600, 14, 4, 24], [3, 3, 24, 32]));
 });

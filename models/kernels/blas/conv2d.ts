@@ -14,10 +14,10 @@ import {
 } from "./_activation.ts";
 import {
   convInfo,
+  forwardUsesBlas,
   im2col,
   imagesPerChunk,
   isPointwise,
-  MIN_FORWARD_CHANNELS,
 } from "./_im2col.ts";
 import type { OpenBlas } from "./_openblas.ts";
 import {
@@ -72,8 +72,8 @@ function convolve(
 }
 
 /**
- * Creates the `Conv2D` kernel function; NCHW data, inputs with fewer than
- * {@linkcode MIN_FORWARD_CHANNELS} channels and non-float32 inputs go to
+ * Creates the `Conv2D` kernel function; NCHW data, geometries where im2col
+ * does not pay (see `forwardUsesBlas`) and non-float32 inputs go to
  * `fallback`.
  *
  * @param blas the loaded OpenBLAS
@@ -90,7 +90,7 @@ export function createConv2dKernel(
     const attrs = args.attrs as unknown as tf.Conv2DAttrs;
     const info = convInfo(x.shape, filter.shape, attrs);
     if (
-      info === undefined || info.inChannels < MIN_FORWARD_CHANNELS ||
+      info === undefined || !forwardUsesBlas(info) ||
       x.dtype !== "float32" || filter.dtype !== "float32"
     ) {
       return fallback(args as tf.KernelConfig & KernelArgs);
@@ -110,8 +110,8 @@ export function createConv2dKernel(
 }
 
 /**
- * Creates the `FusedConv2D` kernel function; PReLU, NCHW data, inputs with
- * fewer than {@linkcode MIN_FORWARD_CHANNELS} channels, biases that
+ * Creates the `FusedConv2D` kernel function; PReLU, NCHW data, geometries
+ * where im2col does not pay (see `forwardUsesBlas`), biases that
  * are not one value per output channel and non-float32 inputs go to
  * `fallback`.
  *
@@ -130,7 +130,7 @@ export function createFusedConv2dKernel(
     const attrs = args.attrs as unknown as tf.FusedConv2DAttrs;
     const info = convInfo(x.shape, filter.shape, attrs);
     if (
-      info === undefined || info.inChannels < MIN_FORWARD_CHANNELS ||
+      info === undefined || !forwardUsesBlas(info) ||
       x.dtype !== "float32" || filter.dtype !== "float32" ||
       !activationSupported(attrs.activation) ||
       (bias !== undefined &&
