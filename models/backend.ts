@@ -6,7 +6,7 @@
  * OpenBLAS through FFI for the `blas` backend (models/kernels/blas), and
  * honours two environment variables when env access is granted:
  *
- * - `RNN_EXPLAIN_BACKEND` replaces the caller's choice (CI runs the kernel
+ * - `RNN_EXPLAIN_FORCE_BACKEND` replaces the caller's choice (CI runs the kernel
  *   and model tests once more with `blas`);
  * - `RNN_EXPLAIN_BLAS_THREADS` sets OpenBLAS's threads when the caller did not.
  *
@@ -40,7 +40,7 @@ export const BACKEND_CHOICES: readonly BackendChoice[] = [
 ];
 
 /** Environment variable that overrides every caller's backend choice. */
-export const BACKEND_ENV = "RNN_EXPLAIN_BACKEND";
+export const FORCE_BACKEND_ENV = "RNN_EXPLAIN_FORCE_BACKEND";
 /** Environment variable with the default OpenBLAS thread count. */
 export const BLAS_THREADS_ENV = "RNN_EXPLAIN_BLAS_THREADS";
 
@@ -167,13 +167,13 @@ async function activate(
  * Chooses and initialises the TensorFlow.js backend, once. Later calls return
  * the first call's result, whatever they ask for.
  *
- * `RNN_EXPLAIN_BACKEND`, when set and readable, replaces `choice`.
+ * `RNN_EXPLAIN_FORCE_BACKEND`, when set and readable, replaces `choice`
  *
  * @param choice the backend to use; `auto` tries `tensorflow`, `blas`, `wasm`, `cpu` in turn
  * @returns the chosen backend, any registered fallback kernels, and why
  * backends before it were skipped (say `blas` without `--allow-ffi`)
  * @throws {Error} when an explicitly chosen backend cannot be initialised
- * @throws {RangeError} when `RNN_EXPLAIN_BACKEND` names no backend, or the
+ * @throws {RangeError} when `RNN_EXPLAIN_FORCE_BACKEND` names no backend, or the
  * BLAS thread count is not a positive integer
  */
 export function initBackend(
@@ -185,11 +185,11 @@ export function initBackend(
 }
 
 function envChoice(): BackendChoice | undefined {
-  const value = readEnv(BACKEND_ENV);
+  const value = readEnv(FORCE_BACKEND_ENV);
   if (value === undefined) return undefined;
   if (!(BACKEND_CHOICES as readonly string[]).includes(value)) {
     throw new RangeError(
-      `Cannot read ${BACKEND_ENV}: "${value}" is not one of ${
+      `Cannot read ${FORCE_BACKEND_ENV}: "${value}" is not one of ${
         BACKEND_CHOICES.join(", ")
       }`,
     );

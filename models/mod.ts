@@ -6,11 +6,11 @@
  */
 export {
   BACKEND_CHOICES,
-  BACKEND_ENV,
   type BackendChoice,
   type BackendInfo,
   BLAS_THREADS_ENV,
   type BlasBackendInfo,
+  FORCE_BACKEND_ENV,
   initBackend,
   type InitBackendOptions,
   setBlasThreads,

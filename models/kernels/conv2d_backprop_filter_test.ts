@@ -4,7 +4,7 @@ import { initBackend } from "../backend.ts";
 
 Deno.test("Conv2DBackpropFilter fallback matches the cpu kernel on wasm", async () => {
   const info = await initBackend("wasm");
-  // RNN_EXPLAIN_BACKEND=blas (CI's second run) selects blas, which brings its
+  // RNN_EXPLAIN_FORCE_BACKEND=blas (CI's second run) selects blas, which brings its
   // own kernel; the wasm backend under it still carries the fallback.
   if (info.name === "wasm") {
     assert.deepEqual(info.fallbackKernels, ["Conv2DBackpropFilter"]);
