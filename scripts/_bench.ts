@@ -458,7 +458,11 @@ export async function spawnServer(
       lines.forEach(handle);
     }
   } catch (err) {
-    child.kill("SIGKILL");
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It had exited already.
+    }
     await child.status;
     throw err;
   }

@@ -117,11 +117,11 @@ export const FULL_SIZES: RunSizes = {
 export const QUICK_SIZES: RunSizes = {
   steps: 4,
   batch: 4,
-  cellSeconds: 0.2,
+  cellSeconds: 0.1,
   minCalls: 2,
   peakRoundMs: 20,
   peakRounds: 1,
-  trainSeconds: 1,
+  trainSeconds: 0.5,
 };
 
 const COLUMNS = 7;
@@ -1027,7 +1027,94 @@ function format(r: Results): string {
       : "Our training figure is the steady samples/s of one job in one worker; PyTorch trained with both cores.",
     "",
   );
+  addTargets(r, add);
   return lines.join("\n");
+}
+
+/** The acceptance targets of issue #8, each against this run's figure. */
+function addTargets(r: Results, add: (...l: string[]) => void): void {
+  const p512 = poolPeak(r);
+  const explainRow = (arch: string, method: Method, streamed: boolean) =>
+    r.explain.find((e) =>
+      e.arch === arch && e.explainer.method === method &&
+      e.streamed === streamed
+    );
+  const lrpBatch = explainRow("r_lstm", Method.METHOD_LRP_ALPHA_BETA, false);
+  const lrpRate = lrpBatch === undefined ? NaN : perSecond(lrpBatch.cell);
+  const lrpRelative = (lrpRate / p512) /
+    (PYTORCH.r_lstm!.lrp / PYTORCH_GEMM_PEAK_GFLOPS);
+  const lrpStream = explainRow("r_lstm", Method.METHOD_LRP_ALPHA_BETA, true);
+  const latency = lrpStream === undefined
+    ? NaN
+    : median(lrpStream.cell.latencies);
+  const share = lrpStream === undefined
+    ? NaN
+    : median(lrpStream.cell.firsts) / latency;
+  const trainingOf = (arch: string) =>
+    r.training.find((t) => t.arch === arch)?.steady ?? NaN;
+  const convLrp = explainRow(
+    "conv_r_lstm",
+    Method.METHOD_LRP_ALPHA_BETA,
+    false,
+  );
+  const convDt = explainRow("conv_r_lstm", Method.METHOD_DEEP_TAYLOR, false);
+  const rows: [string, string, boolean][] = [
+    [
+      "ExplainBatch LRP-α1.5β0.5, R-LSTM, batch 50: ≥ 4,400 explanations/s, or ≥ 1.0× PyTorch relative to peak",
+      `${fixed(lrpRate, 1)}/s, ${fixed(lrpRelative, 2)}× relative to peak`,
+      lrpRate >= 4400 || lrpRelative >= 1,
+    ],
+    [
+      "Explain batch-1 latency p50, R-LSTM (LRP-α1.5β0.5): ≤ 3.7 ms",
+      `${fixed(latency, 1)} ms`,
+      latency <= 3.7,
+    ],
+    [
+      "time to the first streamed timestep (same calls): ≤ 15% of the total",
+      `${fixed(100 * share, 0)}%`,
+      share <= 0.15,
+    ],
+    [
+      "training R-LSTM: ≥ 1,900 samples/s",
+      `${fixed(trainingOf("r_lstm"), 1)}/s`,
+      trainingOf("r_lstm") >= 1900,
+    ],
+    [
+      "training ConvR-LSTM: ≥ 0.5 × 591 samples/s",
+      `${fixed(trainingOf("conv_r_lstm"), 1)}/s`,
+      trainingOf("conv_r_lstm") >= 0.5 * PYTORCH.conv_r_lstm!.training,
+    ],
+    [
+      "ExplainBatch ConvR-LSTM LRP-α1.5β0.5: ≥ 0.5 × 688 explanations/s",
+      `${fixed(convLrp === undefined ? NaN : perSecond(convLrp.cell), 1)}/s`,
+      convLrp !== undefined &&
+      perSecond(convLrp.cell) >= 0.5 * PYTORCH.conv_r_lstm!.lrp,
+    ],
+    [
+      "ExplainBatch ConvR-LSTM deep Taylor: ≥ 0.5 × 944 explanations/s",
+      `${fixed(convDt === undefined ? NaN : perSecond(convDt.cell), 1)}/s`,
+      convDt !== undefined &&
+      perSecond(convDt.cell) >= 0.5 * PYTORCH.conv_r_lstm!.deepTaylor,
+    ],
+  ];
+  add(
+    "## Acceptance targets of issue #8",
+    "",
+    r.quick
+      ? "Quick run: the sizes are not the targets' (T = 12, batch 50), so this only shows the check runs."
+      : `Each target against this run's figure${
+        (r.loadBefore?.[0] ?? 0) > r.machine.cores * 0.5
+          ? " (on a loaded machine: a target missed here may be met on an idle one)"
+          : ""
+      }.`,
+    "",
+    "| target | measured | met |",
+    "| --- | ---: | --- |",
+    ...rows.map(([target, measured, met]) =>
+      `| ${target} | ${measured} | ${met ? "yes" : "no"} |`
+    ),
+    "",
+  );
 }
 
 // ---------------------------------------------------------------- main

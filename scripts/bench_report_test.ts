@@ -20,6 +20,7 @@ const SECTIONS = [
   "## Training (StartTraining over RPC)",
   "## Memory per loaded model",
   "## Against PyTorch (issue #8)",
+  "## Acceptance targets of issue #8",
 ];
 
 /** The data rows of the Markdown table under `heading`. */
@@ -141,6 +142,10 @@ Deno.test("bench_report.ts --quick writes every section with measured figures", 
       assert.ok(numberIn(row[5]!) > 0, `server RSS of ${row[0]}`);
       assert.match(row[7]!, /^\d+(, \d+)*$/, `worker tensors of ${row[0]}`);
     }
+
+    const targets = tableRows(markdown, "## Acceptance targets of issue #8");
+    assert.equal(targets.length, 7);
+    for (const row of targets) assert.match(row[2]!, /^(yes|no)$/);
 
     const torch = tableRows(markdown, "## Against PyTorch (issue #8)");
     assert.equal(torch.length, 3 * 5);
