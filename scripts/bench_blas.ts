@@ -7,8 +7,8 @@
  * - `cblas_sgemm` peak at 1 and 2 threads and the `wasm` matmul peak (512³),
  *   measured in the same run, so every figure is also given per GFLOP/s of
  *   the same-run sgemm peak (and against the PyTorch figures of issue #8);
- * - training samples/s, classify samples/s, LRP-α1.5β0.5 and deep Taylor
- *   explanations/s;
+ * - training samples/s, classify samples/s, LRP-α1.5β0.5, deep Taylor and
+ *   sensitivity explanations/s;
  * - with `--profile`: where the time of each of those goes, by kernel group
  *   (matrix products, convolutions, pooling, element-wise and the rest), and
  *   the part outside kernels (TF.js dispatch, JavaScript, data movement).
@@ -42,19 +42,26 @@ const COLUMNS = 7;
 const SIZE = STEPS * 28 * COLUMNS;
 
 /** Issue #8's PyTorch 1.13 + OpenBLAS figures on a 2-core machine. */
-const PYTORCH: Record<string, Record<Task, number>> = {
+const PYTORCH: Record<string, Partial<Record<Task, number>>> = {
   deep: { train: 4070, classify: 19220, lrp: 2895, taylor: 3773 },
   "r_lstm": { train: 3785, classify: 17605, lrp: 4399, taylor: 4794 },
   "conv_r_lstm": { train: 591, classify: 3265, lrp: 688, taylor: 944 },
 };
 
-type Task = "train" | "classify" | "lrp" | "taylor";
-const TASKS: readonly Task[] = ["train", "classify", "lrp", "taylor"];
+type Task = "train" | "classify" | "lrp" | "taylor" | "sensitivity";
+const TASKS: readonly Task[] = [
+  "train",
+  "classify",
+  "lrp",
+  "taylor",
+  "sensitivity",
+];
 const TASK_LABELS: Record<Task, string> = {
   train: "training samples/s",
   classify: "classify samples/s",
   lrp: "LRP-α1.5β0.5 explanations/s",
   taylor: "deep Taylor explanations/s",
+  sensitivity: "sensitivity explanations/s",
 };
 
 function option(name: string): string | undefined {
@@ -227,6 +234,7 @@ async function measure(
         params: { alpha: 1.5, beta: 0.5 },
       }),
     taylor: () => explain(model, batch, "deep_taylor"),
+    sensitivity: () => explain(model, batch, "sensitivity"),
   };
   try {
     const cells = {} as Record<Task, Cell>;
@@ -344,14 +352,17 @@ for (const architecture of ARCHS) {
   for (const task of TASKS) {
     const w = results[architecture]!.wasm![task].perSecond;
     const b = hasBlas ? results[architecture]!.blas![task].perSecond : w;
-    const torch = PYTORCH[architecture]?.[task] ?? NaN;
+    const torch = PYTORCH[architecture]?.[task];
     const best = Math.max(w, b);
+    const vsTorch = torch === undefined
+      ? "— | — | "
+      : `${torch} | ${(best / torch).toFixed(2)} | `;
     lines.push(
       `| ${architecture} | ${TASK_LABELS[task]} | ${w.toFixed(0)} | ${
         hasBlas ? `${b.toFixed(0)} | ${(b / w).toFixed(2)} | ` : ""
-      }${torch} | ${(best / torch).toFixed(2)} | ${
-        (best / peak).toFixed(1)
-      } | ${(torch / 200).toFixed(1)} |`,
+      }${vsTorch}${(best / peak).toFixed(1)} | ${
+        torch === undefined ? "—" : (torch / 200).toFixed(1)
+      } |`,
     );
   }
 }

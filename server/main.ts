@@ -145,6 +145,7 @@ export async function startServer(
       backend: backend.name,
       skipped: backend.skipped,
       fallbackKernels: backend.fallbackKernels,
+      ...(backend.blas === undefined ? {} : { blas: backend.blas }),
     },
     "TensorFlow.js backend ready",
   );
