@@ -53,6 +53,14 @@ import {
 } from "./layer_relevance.ts";
 import { createPassPlan, type LayerOp, type PassPlan } from "./pass_plan.ts";
 import { WeightCache } from "../rules/mod.ts";
+import {
+  disposeFusedLstm,
+  fusableLstm,
+  type FusedLstm,
+  fusedLstmInputs,
+  fusedLstmStep,
+  prepareFusedLstm,
+} from "./_fused_lstm.ts";
 
 /** Options of {@linkcode relevancePass}. */
 export interface RelevancePassOptions {
@@ -235,6 +243,7 @@ function staticPass(
   weights: ReadonlyMap<string, LayerWeights>,
   perStep: readonly RelevanceMap[],
   batch: number,
+  batched: RelevanceMap = {},
 ): { pixels: tf.Tensor; absorbed: tf.Tensor1D } {
   return tf.tidy(() => {
     const rows = batch * perStep.length;
@@ -246,6 +255,10 @@ function staticPass(
         perStep.map((r) => r[name] ?? tf.zeros([batch, ...shape])),
         0,
       );
+    }
+    // Relevance already time-major over all rows (the fused R-LSTM pass).
+    for (const [name, r] of Object.entries(batched)) {
+      addRelevance(rel, name, r);
     }
     const absorbed = walkBack(plan, plan.statics, acts, weights, rel, rows);
     const pixels = rel.x ??
@@ -371,6 +384,9 @@ async function passBatch(
     return values;
   };
   let trace: ModelTrace | undefined;
+  let fused: FusedLstm | undefined;
+  // R(g_t) per step of a fused R-LSTM pass, until the batched input rows.
+  const candidates: tf.Tensor[] = [];
   let carry: RelevanceMap = {};
   // Relevance each step hands to static activations, until the static pass.
   const perStep: RelevanceMap[] = new Array(steps).fill({});
@@ -398,8 +414,20 @@ async function passBatch(
     pending = [head.absorbed];
     addInto(absorbed, await read(head.absorbed));
     let since = performance.now();
+    // Batched R-LSTM family: the trace-only factors over all T·N rows first.
+    const op = stream ? undefined : fusableLstm(plan);
+    fused = op === undefined
+      ? undefined
+      : prepareFusedLstm(op, trace, weights.get(op.layer.name)!);
     for (let t = steps - 1; t >= 0; t--) {
       if (t < steps - 1) since = await yieldIfDue(since, options.signal);
+      if (fused !== undefined) {
+        const out = fusedLstmStep(fused, op!, trace.steps[t]!, carry, t);
+        tf.dispose(Object.values(carry));
+        carry = out.carry;
+        candidates[t] = out.candidate;
+        continue;
+      }
       const out = stepPass(
         plan,
         trace.steps[t]!,
@@ -425,12 +453,20 @@ async function passBatch(
     }
     since = await yieldIfDue(since, options.signal);
     if (!stream) {
+      let batched: RelevanceMap = {};
+      if (fused !== undefined) {
+        const inputs = fusedLstmInputs(fused, op!, trace, candidates);
+        tf.dispose(candidates);
+        batched = inputs.statics;
+        pending = [inputs.absorbed, ...Object.values(batched)];
+        addInto(absorbed, await read(inputs.absorbed));
+      }
       await batchedStatics(plan, trace, weights, perStep, {
         count,
         relevance,
         absorbed,
         pending: (p) => pending = p,
-      });
+      }, batched);
     }
     // What reached the zero states of step 0.
     const initial = new Float64Array(count);
@@ -447,6 +483,8 @@ async function passBatch(
     x.dispose();
     disposeSteps(perStep);
     if (trace !== undefined) disposeTrace(trace);
+    if (fused !== undefined) disposeFusedLstm(fused);
+    tf.dispose(candidates);
     disposeWeights(weights);
     for (const cache of caches.values()) cache.dispose();
     tf.dispose(Object.values(carry));
@@ -505,12 +543,21 @@ async function batchedStatics(
   weights: ReadonlyMap<string, LayerWeights>,
   perStep: RelevanceMap[],
   sink: PixelSink,
+  batched: RelevanceMap = {},
 ): Promise<void> {
   const { count, relevance, absorbed } = sink;
   const steps = perStep.length;
   const size = relevance.length / (count * steps);
-  const statics = staticPass(plan, trace.statics, weights, perStep, count);
+  const statics = staticPass(
+    plan,
+    trace.statics,
+    weights,
+    perStep,
+    count,
+    batched,
+  );
   disposeSteps(perStep);
+  tf.dispose(Object.values(batched));
   sink.pending([statics.pixels, statics.absorbed]);
   const pixels = await readAndDispose(statics.pixels);
   const staticAbsorbed = await readAndDispose(statics.absorbed);
