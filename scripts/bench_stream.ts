@@ -4,15 +4,21 @@
  * server started as its own process (`server/main.ts`, two workers).
  *
  * It prints:
- * 1. streamed Explain, batch 1: time to the first step message and to the
- *    summary (median over sequential calls);
+ * 1. streamed Explain, batch 1: 100 sequential calls, p50 and p99 of the
+ *    time to the summary and to the first step message, and the median
+ *    share first / complete;
  * 2. batch 50 streamed: 50 Explain calls at once (time to each call's
  *    first message, median and 95th percentile; time until all 50 are
- *    done), and ExplainBatch of the same 50 sequences in one call;
- * 3. gRPC + encoding overhead at batch 50: ExplainBatch end to end against
- *    the same task run through `pool.run()` in this process (one worker, so
- *    one request's compute is comparable), rounds interleaved so both see
- *    the same machine load: (end to end − pool) / pool.
+ *    done);
+ * 3. gRPC + encoding overhead at batch 50, serial: ExplainBatch end to end
+ *    against the same task run through `pool.run()` in this process (one
+ *    worker, so one request's compute is comparable), one request at a
+ *    time, rounds interleaved so both see the same machine load:
+ *    (end to end − pool) / pool, with the server's own breakdown;
+ * 4. the same overhead pipelined: 4 ExplainBatch requests in flight
+ *    against the two-worker server, and through a local two-worker pool;
+ *    pool throughput / gRPC throughput − 1 (what a server under load sees:
+ *    transport work overlaps compute, but still takes CPU from it).
  *
  * Usage: `deno task bench:stream`. Flags: `--allow-read` loads code, the
  * wasm binary and the Deno binary's path; `--allow-write=./data` holds the
@@ -40,6 +46,7 @@ import {
 } from "../models/mod.ts";
 import {
   batchInputs,
+  type ComputePool,
   createComputePool,
   type ModelRef,
 } from "../server/compute/mod.ts";
@@ -49,6 +56,16 @@ const T = 12;
 const SIZE = T * 28 * 7;
 const BATCH = 50;
 const RUNS = 10;
+/** Sequential batch-1 calls (enough for a p99 that is not the maximum of 10). */
+const SINGLE_RUNS = 100;
+/** The server's compute workers, and the local pipelined pool's. */
+const WORKERS = 2;
+/** ExplainBatch requests outstanding in the pipelined comparison. */
+const IN_FLIGHT = 2 * WORKERS;
+const PIPELINE_REQUESTS = 12;
+const PIPELINE_ROUNDS = 3;
+/** ExplainBatch calls before any measurement (a long-running server is warm). */
+const WARMUP_BATCHES = 20;
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const EXPLAINER = {
   method: Method.METHOD_LRP_ALPHA_BETA,
@@ -120,7 +137,7 @@ function startServer(dir: string): Deno.ChildProcess {
       "--allow-sys=hostname,uid,gid",
       "server/main.ts",
       "--port=0",
-      "--workers=2",
+      `--workers=${WORKERS}`,
       "--backend=wasm",
       "--log-level=debug",
       `--checkpoint-dir=${dir}`,
@@ -225,6 +242,157 @@ async function explainBatch(
   return performance.now() - start;
 }
 
+/** What the comparisons need: the server's client, the local pools, the data. */
+interface Bench {
+  client: RnnExplainClient;
+  /** One worker: one request's compute, comparable to a served request's. */
+  pool: ComputePool;
+  /** As many workers as the server: its throughput under load. */
+  pool2: ComputePool;
+  ref: ModelRef;
+  x: Float32Array;
+}
+
+function direct(pool: ComputePool, b: Bench) {
+  return pool.run({
+    kind: "explainBatch",
+    model: b.ref,
+    inputs: batchInputs(b.x, BATCH),
+    method: "lrp_alpha_beta",
+    params: { alpha: 1.5, beta: 0.5 },
+  });
+}
+
+/** Streamed Explain at batch 1, one call at a time. */
+async function batchOne(b: Bench): Promise<void> {
+  const single = [];
+  for (let i = 0; i < SINGLE_RUNS; i++) {
+    single.push(await timedExplain(b.client, b.x.subarray(0, SIZE)));
+  }
+  const firsts = single.map((s) => s.first);
+  const totals = single.map((s) => s.total);
+  print(
+    `Explain stream, batch 1 (${SINGLE_RUNS} sequential calls): complete p50 ${
+      ms(median(totals))
+    } (p99 ${ms(percentile(totals, 0.99))}), first message p50 ${
+      ms(median(firsts))
+    } (p99 ${ms(percentile(firsts, 0.99))}); first/complete ${
+      (100 * median(single.map((s) => s.first / s.total))).toFixed(0)
+    }% (median of per-call shares)`,
+  );
+}
+
+/** 50 streamed calls at once. */
+async function concurrent(b: Bench): Promise<void> {
+  const start = performance.now();
+  const many = await Promise.all(
+    Array.from(
+      { length: BATCH },
+      (_, n) => timedExplain(b.client, b.x.subarray(n * SIZE, (n + 1) * SIZE)),
+    ),
+  );
+  const wall = performance.now() - start;
+  const firsts = many.map((m) => m.first);
+  print(
+    `Explain stream, ${BATCH} calls at once: first message median ${
+      ms(median(firsts))
+    } (p95 ${ms(percentile(firsts, 0.95))}, fastest ${
+      ms(Math.min(...firsts))
+    }), all ${BATCH} complete after ${ms(wall)}`,
+  );
+}
+
+/** Serial: one ExplainBatch at a time against one `pool.run()`, interleaved. */
+async function serial(b: Bench): Promise<void> {
+  batchLogs.length = 0;
+  callLogs.length = 0;
+  const e2e: number[] = [];
+  const compute: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    e2e.push(await explainBatch(b.client, b.x));
+    const from = performance.now();
+    await direct(b.pool, b);
+    compute.push(performance.now() - from);
+  }
+  const a = median(e2e);
+  const c = median(compute);
+  print(
+    `ExplainBatch, batch ${BATCH}: end to end ${ms(a)}, pool.run() ${
+      ms(c)
+    } (medians of ${RUNS} interleaved rounds)`,
+  );
+  print(
+    `gRPC + encoding overhead at batch ${BATCH}, serial (one request at a time): ${
+      (100 * (a - c) / c).toFixed(1)
+    }% of compute time`,
+  );
+  const of = (rows: Record<string, number>[], key: string) =>
+    median(rows.map((r) => r[key]!));
+  print(
+    `  server side (medians): decode ${ms(of(batchLogs, "decodeMs"))}, pool ${
+      ms(of(batchLogs, "computeMs"))
+    }, encode ${ms(of(batchLogs, "encodeMs"))}, whole call ${
+      ms(of(callLogs, "durationMs"))
+    } (from the access log)`,
+  );
+}
+
+/** `count` requests with `inFlight` outstanding at any time; returns requests/s. */
+async function throughput(
+  count: number,
+  inFlight: number,
+  request: () => Promise<unknown>,
+): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next++ < count) await request();
+    }),
+  );
+  return count / ((performance.now() - start) / 1000);
+}
+
+/**
+ * Pipelined: IN_FLIGHT ExplainBatch requests outstanding, the server's
+ * throughput against a local pool with as many workers (what a loaded
+ * server sees: transport work overlaps compute). Rounds interleaved.
+ */
+async function pipelined(b: Bench): Promise<void> {
+  const served: number[] = [];
+  const local: number[] = [];
+  for (let round = 0; round < PIPELINE_ROUNDS; round++) {
+    served.push(
+      await throughput(
+        PIPELINE_REQUESTS,
+        IN_FLIGHT,
+        () => explainBatch(b.client, b.x),
+      ),
+    );
+    local.push(
+      await throughput(
+        PIPELINE_REQUESTS,
+        IN_FLIGHT,
+        () => direct(b.pool2, b),
+      ),
+    );
+  }
+  const s = median(served) * BATCH;
+  const l = median(local) * BATCH;
+  print(
+    `ExplainBatch, batch ${BATCH}, pipelined (${IN_FLIGHT} in flight, ${WORKERS} workers): ${
+      s.toFixed(0)
+    } explanations/s over gRPC, ${
+      l.toFixed(0)
+    } through pool.run() (medians of ${PIPELINE_ROUNDS} interleaved rounds of ${PIPELINE_REQUESTS} requests)`,
+  );
+  print(
+    `gRPC + encoding overhead at batch ${BATCH}, pipelined: ${
+      (100 * (l / s - 1)).toFixed(1)
+    }% (pool throughput / gRPC throughput − 1)`,
+  );
+}
+
 async function main(): Promise<void> {
   await Deno.mkdir("./data", { recursive: true });
   const dir = await Deno.makeTempDir({
@@ -239,86 +407,29 @@ async function main(): Promise<void> {
   );
   const server = startServer(dir);
   using pool = createComputePool({ workers: 1 });
+  using pool2 = createComputePool({ workers: WORKERS });
   try {
     const port = await waitReady(server.stdout);
     using client = createRnnExplainClient(`127.0.0.1:${port}`, {
       defaultTimeoutMs: 600_000,
     });
-    await pool.ready();
+    await Promise.all([pool.ready(), pool2.ready()]);
+    const b: Bench = { client, pool, pool2, ref, x };
     print(`load average before: ${loadavg()}`);
-    // Warm up: each server worker and the local pool load the model.
+    // Warm up: each server worker and the local pools load the model, and
+    // the large-message path runs until it is compiled: a bare grpc-js echo
+    // of 470 KB took 120-260 ms per call over its first 10 calls on a loaded
+    // machine and about 7 ms after 60 (JIT and heap sizing, both processes).
     await Promise.all([
       timedExplain(client, x.subarray(0, SIZE)),
       timedExplain(client, x.subarray(SIZE, 2 * SIZE)),
     ]);
-    const direct = () =>
-      pool.run({
-        kind: "explainBatch",
-        model: ref,
-        inputs: batchInputs(x, BATCH),
-        method: "lrp_alpha_beta",
-        params: { alpha: 1.5, beta: 0.5 },
-      });
-    await direct();
-
-    const single = [];
-    for (let i = 0; i < RUNS; i++) {
-      single.push(await timedExplain(client, x.subarray(0, SIZE)));
-    }
-    print(
-      `Explain stream, batch 1 (${RUNS} sequential calls): first message ${
-        ms(median(single.map((s) => s.first)))
-      }, complete ${ms(median(single.map((s) => s.total)))} (medians)`,
-    );
-
-    const start = performance.now();
-    const many = await Promise.all(
-      Array.from(
-        { length: BATCH },
-        (_, n) => timedExplain(client, x.subarray(n * SIZE, (n + 1) * SIZE)),
-      ),
-    );
-    const wall = performance.now() - start;
-    const firsts = many.map((m) => m.first);
-    print(
-      `Explain stream, ${BATCH} calls at once: first message median ${
-        ms(median(firsts))
-      } (p95 ${ms(percentile(firsts, 0.95))}, fastest ${
-        ms(Math.min(...firsts))
-      }), all ${BATCH} complete after ${ms(wall)}`,
-    );
-
-    batchLogs.length = 0;
-    callLogs.length = 0;
-    const e2e: number[] = [];
-    const compute: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      e2e.push(await explainBatch(client, x));
-      const from = performance.now();
-      await direct();
-      compute.push(performance.now() - from);
-    }
-    const a = median(e2e);
-    const b = median(compute);
-    print(
-      `ExplainBatch, batch ${BATCH}: end to end ${ms(a)}, pool.run() ${
-        ms(b)
-      } (medians of ${RUNS} interleaved rounds)`,
-    );
-    print(
-      `gRPC + encoding overhead at batch ${BATCH}: ${
-        (100 * (a - b) / b).toFixed(1)
-      }% of compute time`,
-    );
-    const of = (rows: Record<string, number>[], key: string) =>
-      median(rows.map((r) => r[key]!));
-    print(
-      `  server side (medians): decode ${ms(of(batchLogs, "decodeMs"))}, pool ${
-        ms(of(batchLogs, "computeMs"))
-      }, encode ${ms(of(batchLogs, "encodeMs"))}, whole call ${
-        ms(of(callLogs, "durationMs"))
-      } (from the access log)`,
-    );
+    for (let i = 0; i < WARMUP_BATCHES; i++) await explainBatch(client, x);
+    await Promise.all([direct(pool, b), direct(pool2, b), direct(pool2, b)]);
+    await batchOne(b);
+    await concurrent(b);
+    await serial(b);
+    await pipelined(b);
     print(`load average after: ${loadavg()}`);
   } finally {
     server.kill("SIGTERM");
