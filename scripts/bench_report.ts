@@ -688,12 +688,20 @@ async function measureTraining(
   let first: number | undefined;
   let cancelled = false;
   for await (const update of client.watchTraining({ jobId: job.id })) {
+    if (update.state === JobState.JOB_STATE_FAILED) {
+      throw new Error(
+        `Cannot time training of "${arch}": the job failed: ${update.error}`,
+      );
+    }
     const p = update.progress;
     if (update.state !== JobState.JOB_STATE_RUNNING || p === undefined) {
       continue;
     }
-    if (p.samplesPerSecond > 0) reported = p.samplesPerSecond;
-    const samples = (p.epoch * p.stepsPerEpoch + p.step) * sizes.batch;
+    // The job's first update (step 0, no steps per epoch yet) comes before
+    // its data is loaded; the next ones follow each step of the one epoch.
+    if (p.step < 1 || p.stepsPerEpoch === 0) continue;
+    reported = p.samplesPerSecond;
+    const samples = p.step * sizes.batch;
     if (points.length === 0 || samples > points.at(-1)!.samples) {
       points.push({ t: performance.now(), samples });
     }
@@ -706,7 +714,7 @@ async function measureTraining(
       await client.cancelTraining({ jobId: job.id });
     }
   }
-  // The first update ends the first (slowest, kernel-compiling) step.
+  // The first point ends the first (slowest, kernel-compiling) step.
   const a = points[0];
   const b = points.at(-1);
   const steady = a !== undefined && b !== undefined && b.t > a.t
@@ -916,7 +924,7 @@ function format(r: Results): string {
     "",
     `A \`StartTraining\` job per architecture (embedded MNIST, ${
       r.sizes.steps * COLUMNS === 84 ? "majority" : "sequence"
-    } task, batch ${r.sizes.batch}, Adam), watched with \`WatchTraining\` and cancelled after ${r.sizes.trainSeconds} s of progress. Steady samples/s: the job's step counter between its first and last progress update, over the client's clock (the first step, which compiles kernels, is left out). Reported: the job's own cumulative samples/s in its last update. A job runs in one worker.`,
+    } task, batch ${r.sizes.batch}, Adam), watched with \`WatchTraining\` and cancelled after ${r.sizes.trainSeconds} s of progress. The job reports every step. Steady samples/s: samples of the steps between the end of the first step and the last update, over the client's clock (the first step, which compiles kernels, is left out). Reported: the job's own cumulative samples/s in its last update (its first step included). A job runs in one worker.`,
     "",
     "| architecture | samples/s steady | samples/s reported by the job | progress updates | GFLOP/s | % of 1-worker peak |",
     "| --- | ---: | ---: | ---: | ---: | ---: |",
