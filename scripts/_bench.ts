@@ -122,6 +122,34 @@ export async function machineInfo(): Promise<MachineInfo> {
   return { cpu: cpu ?? "unknown", cores: navigator.hardwareConcurrency };
 }
 
+/**
+ * The checked-out commit, with "+ uncommitted changes" when tracked files
+ * differ from it, or `undefined` outside a git checkout (or without
+ * `--allow-run`). Read-only: it never writes the index.
+ *
+ * @returns e.g. `"3e5e29f"` or `"3e5e29f + uncommitted changes"`
+ */
+export async function gitRevision(): Promise<string | undefined> {
+  const git = async (...args: string[]) => {
+    try {
+      return await new Deno.Command("git", {
+        args,
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+    } catch {
+      return undefined;
+    }
+  };
+  const head = await git("rev-parse", "--short", "HEAD");
+  if (head === undefined || !head.success) return undefined;
+  const commit = new TextDecoder().decode(head.stdout).trim();
+  // `git diff` compares without refreshing the (shared) index.
+  const diff = await git("diff", "--quiet", "HEAD", "--");
+  return diff?.code === 1 ? `${commit} + uncommitted changes` : commit;
+}
+
 /** The shape of a matrix product `[m, k] × [k, n]`. */
 export interface MatmulShape {
   m: number;

@@ -64,6 +64,7 @@ import {
   tensorMemory,
 } from "../models/mod.ts";
 import {
+  gitRevision,
   loadavg,
   type LogRecord,
   type MachineInfo,
@@ -308,6 +309,8 @@ interface Results {
   sizes: RunSizes;
   quick: boolean;
   command: string;
+  /** The commit measured, if known. */
+  revision: string | undefined;
   date: string;
   durationS: number;
   machine: MachineInfo;
@@ -380,6 +383,7 @@ export async function runReport(options: ReportOptions): Promise<string> {
   const sizes = options.quick ? QUICK_SIZES : FULL_SIZES;
   const loadBefore = loadavg();
   const machine = await machineInfo();
+  const revision = await gitRevision();
   await Deno.mkdir(`${ROOT}data`, { recursive: true });
   const dir = await Deno.makeTempDir({
     dir: `${ROOT}data`,
@@ -548,6 +552,7 @@ export async function runReport(options: ReportOptions): Promise<string> {
       sizes,
       quick: options.quick,
       command: options.command,
+      revision,
       date: new Date().toISOString(),
       durationS: (performance.now() - started) / 1000,
       machine,
@@ -810,6 +815,7 @@ function format(r: Results): string {
     } inputs, c = ${COLUMNS}, large batch ${r.sizes.batch}, randomly initialised models (seed 1), random inputs in [-1, 1) |`,
     `| date | ${r.date} |`,
     `| command | \`${r.command}\` |`,
+    `| commit | ${r.revision ?? "unknown (not run in a git checkout)"} |`,
     "",
   );
 
