@@ -126,6 +126,16 @@ export interface Rule {
     outputs: tf.Tensor[],
     context: RuleContext,
   ): Normalized;
+  /**
+   * Optional: steps 4–5 (backward and multiply) in an algebraically equal,
+   * cheaper form for some layers, `Σ_k c_k x_k ⊙ Lᵀ(s_k; w_k)`; returns
+   * undefined to leave them to the engine. Runs inside the engine's `tidy`.
+   */
+  backward?(
+    context: RuleContext,
+    terms: readonly Term[],
+    gradients: readonly tf.Tensor[],
+  ): tf.Tensor | undefined;
 }
 
 /** The result of {@linkcode applyRule}; the caller owns both tensors. */
@@ -259,13 +269,8 @@ export function applyRule(
       outputs,
       context,
     );
-    const relevance = backwardTerms(
-      layer,
-      terms,
-      gradients,
-      tensors.input,
-      tensors.cache,
-    );
+    const relevance = rule.backward?.(context, terms, gradients) ??
+      backwardTerms(layer, terms, gradients, tensors.input, tensors.cache);
     const axes = absorbed.shape.map((_, i) => i).slice(1);
     return {
       relevance: relevance as tf.Tensor,

@@ -29,6 +29,7 @@ export type CaseLayer =
   | "conv3x3"
   | "conv5x5"
   | "conv2x3"
+  | "conv5x5c1"
   | "pool"
   | "pool1";
 
@@ -86,12 +87,13 @@ function geometry(kind: CaseLayer): Geometry {
     w: number,
     kh: number,
     kw: number,
+    channels = 3,
   ): Geometry => ({
     layer: CONV2D,
     batch: 2,
-    sample: [h, w, 3],
-    weightShape: [kh, kw, 3, 4],
-    edges: (v) => conv2dEdges(v, [h, w, 3], [kh, kw, 4]),
+    sample: [h, w, channels],
+    weightShape: [kh, kw, channels, 4],
+    edges: (v) => conv2dEdges(v, [h, w, channels], [kh, kw, 4]),
     outSample: [h, w, 4],
   });
   switch (kind) {
@@ -110,6 +112,9 @@ function geometry(kind: CaseLayer): Geometry {
       return convCase(7, 4, 5, 5);
     case "conv2x3":
       return convCase(5, 6, 2, 3);
+    case "conv5x5c1":
+      // One input channel, like a first layer onto pixels.
+      return convCase(7, 4, 5, 5, 1);
     case "pool":
     case "pool1": {
       const scale = kind === "pool" ? 2 : 1;

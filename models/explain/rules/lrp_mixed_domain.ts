@@ -19,6 +19,7 @@ import { checkAlphaBeta } from "./lrp_alpha_beta.ts";
 import {
   type Bound,
   boundTensor,
+  boxBackward,
   boxNormalize,
   boxTerms,
   checkBoundShape,
@@ -173,5 +174,7 @@ export function MixedDomain(options: MixedDomainOptions): Rule {
     normalize(relevance: tf.Tensor, outputs: tf.Tensor[]): Normalized {
       return boxNormalize(relevance, outputs, stabilizer);
     },
+    // Every input a pixel: the plain weight is w, as in ZBox.
+    backward: boxBackward,
   });
 }

@@ -15,6 +15,7 @@ import {
 import {
   type Bound,
   boundTensor,
+  boxBackward,
   boxNormalize,
   boxTerms,
   checkBoundShape,
@@ -98,5 +99,6 @@ export function ZBox(options: ZBoxOptions = {}): Rule {
     normalize(relevance: tf.Tensor, outputs: tf.Tensor[]): Normalized {
       return boxNormalize(relevance, outputs, stabilizer);
     },
+    backward: boxBackward,
   });
 }

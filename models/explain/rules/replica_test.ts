@@ -83,8 +83,9 @@ const ROWS: Row[] = [
     replica: (c) => replicaAlphaBeta(c.replica, alpha!, beta!, 1e-6),
   })),
   {
+    // On convolutions ZBox runs its own backward, (x − l)⊙Lᵀ(s; w⁺) + (x − h)⊙Lᵀ(s; w⁻).
     name: "ZBox(-1, 1)",
-    layers: ["dense", ...CONVS],
+    layers: ["dense", ...CONVS, "conv5x5c1"],
     domain: "pixels",
     rule: () => ZBox({ low: -1, high: 1 }),
     replica: (c) =>
@@ -97,7 +98,7 @@ const ROWS: Row[] = [
   },
   {
     name: "ZBox with per-input bounds",
-    layers: ["dense", ...CONVS],
+    layers: ["dense", ...CONVS, "conv5x5c1"],
     domain: "box",
     rule: (c) => ZBox({ low: c.low!, high: c.high!, stabilizer: 1e-6 }),
     replica: (c) => replicaZBox(c.replica, c.lowValues, c.highValues, 1e-6),
