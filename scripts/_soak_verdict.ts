@@ -3,9 +3,13 @@
  * series: after a warm-up, the compute workers' live tensor counts must not
  * grow at all (beyond a tolerance, default 0: with a fixed set of cached
  * models every task must free what it made), and the server's resident
- * memory must not grow by more than a tolerance (the garbage collector and
- * allocator make RSS noisy, so it is compared as the median of the first
- * and of the last few samples after the warm-up).
+ * memory must not grow by more than a tolerance. RSS is a sawtooth (V8
+ * lets its heaps grow for minutes before a major collection gives memory
+ * back; a 3,000-explanation run climbed 180 MiB over about 80 s and fell
+ * back), so the floors are compared: the lowest sample of the first half
+ * after the warm-up against the lowest of the second half. A leak lifts the
+ * floor; garbage waiting for collection does not, as long as each half is
+ * longer than one collection cycle (true of the full soak's minutes).
  *
  * @module
  */
@@ -32,6 +36,12 @@ export interface SoakLimits {
   rssToleranceBytes: number;
   /** Unexpected call errors the run may have (0). */
   errors: number;
+  /**
+   * How the server process died during the run or when the clients closed,
+   * e.g. `"signal SIGABRT"`; `undefined` while it lives.
+   * @default undefined
+   */
+  serverDeath?: string;
 }
 
 /** What the soak concludes. */
@@ -42,20 +52,12 @@ export interface SoakVerdict {
   failures: string[];
   /** Per worker: tensors at the end of the warm-up and the most seen after it. */
   tensors: { baseline: number[]; peak: number[] };
-  /** Median RSS of the first and last samples after the warm-up, bytes (NaN if unknown). */
+  /** Lowest RSS of the first and of the second half after the warm-up, bytes (NaN if unknown). */
   rss: { baseline: number; final: number; growth: number };
 }
 
-/** Samples taken at the start and at the end to compare RSS. */
-const RSS_WINDOW = 3;
-
-function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? sorted[mid]!
-    : (sorted[mid - 1]! + sorted[mid]!) / 2;
+function lowest(values: number[]): number {
+  return values.length === 0 ? NaN : Math.min(...values);
 }
 
 /**
@@ -72,6 +74,11 @@ export function soakVerdict(
   const failures: string[] = [];
   if (limits.errors > 0) {
     failures.push(`${limits.errors} unexpected errors (expected none)`);
+  }
+  if (limits.serverDeath !== undefined) {
+    failures.push(
+      `The server process died (${limits.serverDeath}) instead of outliving its clients`,
+    );
   }
   const after = samples.filter((s) => s.done >= limits.warmupDone);
   if (after.length < 2) {
@@ -100,8 +107,9 @@ export function soakVerdict(
       `Cannot judge RSS: ${rssSeries.length} readable samples after the warm-up, need at least 2`,
     );
   }
-  const rssBaseline = median(rssSeries.slice(0, RSS_WINDOW));
-  const rssFinal = median(rssSeries.slice(-RSS_WINDOW));
+  const half = Math.max(1, Math.floor(rssSeries.length / 2));
+  const rssBaseline = lowest(rssSeries.slice(0, half));
+  const rssFinal = lowest(rssSeries.slice(half));
   const growth = rssFinal - rssBaseline;
   if (growth > limits.rssToleranceBytes) {
     const mib = (b: number) => (b / 2 ** 20).toFixed(1);

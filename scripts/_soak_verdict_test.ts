@@ -31,7 +31,8 @@ Deno.test("soakVerdict() passes a run whose tensors stay flat and RSS stays with
   assert.deepEqual(v.failures, []);
   assert.equal(v.ok, true);
   assert.deepEqual(v.tensors, { baseline: [7, 7], peak: [7, 7] });
-  assert.equal(v.rss.growth, 5 * MIB);
+  // Floors: the lowest of samples 2–5 against the lowest of samples 6–9.
+  assert.equal(v.rss.growth, 4 * MIB);
 });
 
 Deno.test("soakVerdict() fails when a worker's tensors grow after warm-up", () => {
@@ -50,7 +51,7 @@ Deno.test("soakVerdict() fails when RSS grows beyond the tolerance, and on unexp
   assert.equal(v.ok, false);
   assert.deepEqual(v.failures, [
     "2 unexpected errors (expected none)",
-    "RSS grew by 100.0 MiB after the warm-up, from 260.0 to 360.0 MiB (tolerance 64.0 MiB)",
+    "RSS grew by 80.0 MiB after the warm-up, from 240.0 to 320.0 MiB (tolerance 64.0 MiB)",
   ]);
 });
 
@@ -73,4 +74,24 @@ Deno.test("soakVerdict() fails when the RSS could not be read", () => {
   assert.deepEqual(v.failures, [
     "Cannot judge RSS: 0 readable samples after the warm-up, need at least 2",
   ]);
+});
+
+Deno.test("soakVerdict() fails when the server process died", () => {
+  const v = soakVerdict(series(() => [7], () => 200), {
+    ...LIMITS,
+    serverDeath: "signal SIGABRT",
+  });
+  assert.deepEqual(v.failures, [
+    "The server process died (signal SIGABRT) instead of outliving its clients",
+  ]);
+});
+
+Deno.test("soakVerdict() passes a sawtooth RSS whose floor stays put", () => {
+  // Grows 40 MiB per sample, and a collection gives it all back every 4.
+  const v = soakVerdict(
+    series(() => [7], (i) => 300 + 40 * ((i - 2) % 4)),
+    LIMITS,
+  );
+  assert.deepEqual(v.failures, []);
+  assert.equal(v.rss.growth, 0);
 });

