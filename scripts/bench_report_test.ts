@@ -16,6 +16,7 @@ const SECTIONS = [
   "## GEMM peak (same run)",
   "## Explain (end to end over gRPC)",
   "## Time to the first streamed timestep",
+  "## Batch-1 latency, one call at a time",
   "## Classify (end to end over gRPC)",
   "## Training (StartTraining over RPC)",
   "## Memory per loaded model",
@@ -112,6 +113,22 @@ Deno.test("bench_report.ts --quick writes every section with measured figures", 
     for (const row of first) {
       assert.ok(numberIn(row[2]!) > 0);
       assert.ok(numberIn(row[2]!) <= numberIn(row[3]!), "first ≤ whole");
+    }
+
+    const latency = tableRows(
+      markdown,
+      "## Batch-1 latency, one call at a time",
+    );
+    assert.deepEqual(latency.map((r) => r[0]), [
+      "R-LSTM",
+      "ConvR-LSTM",
+      "Deep",
+    ]);
+    for (const row of latency) {
+      assert.ok(
+        numberIn(row[2]!) > 0 && numberIn(row[3]!) >= numberIn(row[2]!),
+      );
+      assert.ok(numberIn(row[4]!) <= numberIn(row[2]!), "first ≤ whole");
     }
 
     const classify = tableRows(markdown, "## Classify (end to end over gRPC)");
