@@ -14,14 +14,28 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import { type BackendInfo, initBackend } from "../models/mod.ts";
+import { type AuthTokens, loadAuthTokens } from "./auth_tokens.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { UnavailableError } from "./errors.ts";
-import { createAccessLogInterceptor } from "./interceptors.ts";
+import {
+  createAccessLogInterceptor,
+  createAuthInterceptor,
+} from "./interceptors.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import {
+  addComputeMetrics,
+  addJobMetrics,
+  createRequestMetrics,
+  MetricsRegistry,
+  type MetricsServer,
+  startMetricsServer,
+} from "./metrics/mod.ts";
+import { loadTlsMaterial, type TlsMaterial } from "./tls_material.ts";
 import { loadReflectionDescriptors } from "./reflection.ts";
 import {
   addRnnExplainServices,
@@ -105,6 +119,8 @@ export interface ServerHandle extends AsyncDisposable {
   readonly backend: BackendInfo;
   /** The root logger. */
   readonly log: Logger;
+  /** The bound port of `/metrics`; `undefined` when `metricsPort` is off. */
+  readonly metricsPort: number | undefined;
   /**
    * Drains and stops the server: health NOT_SERVING, no new calls, in-flight
    * calls finish within the grace period or are cut off (UNAVAILABLE).
@@ -121,7 +137,8 @@ export interface ServerHandle extends AsyncDisposable {
  * @param config the validated configuration (see `defineConfig`, `parseConfig`)
  * @param options RPC handlers and the logger
  * @returns the running server's handle
- * @throws {ConfigError} when a configured folder lacks the permission it needs
+ * @throws {ConfigError} when a configured folder lacks the permission it needs,
+ *   or a TLS or token file is unreadable or invalid (a key not matching its certificate…)
  * @throws {Error} when the backend cannot be initialised or the address cannot be bound
  *
  * @example
@@ -137,6 +154,15 @@ export async function startServer(
 ): Promise<ServerHandle> {
   const log = options.logger ?? createLogger({ level: config.logLevel });
   await checkPermissions(config);
+  const tls = config.tlsCert === undefined ? undefined : await loadTlsMaterial({
+    cert: config.tlsCert,
+    key: config.tlsKey!,
+    ca: config.tlsCa,
+    clientAuth: config.tlsClientAuth,
+  });
+  const tokens = config.authTokenFile === undefined
+    ? undefined
+    : await loadAuthTokens(config.authTokenFile);
   const backend = await initBackend(config.backend, {
     loadNative: loadNativeBackend,
   });
@@ -154,20 +180,46 @@ export async function startServer(
     : undefined;
   const handlers = options.handlers ?? createRnnExplainHandlers(deps!);
   const cutoff = new AbortController();
+  const registry = new MetricsRegistry();
+  const sampler = deps === undefined
+    ? undefined
+    : addComputeMetrics(registry, deps.pool);
+  if (deps !== undefined) addJobMetrics(registry, deps.jobs);
   const { server, health } = createGrpcServer(log, handlers, {
     shutdown: cutoff.signal,
     maxMessageBytes: config.maxMessageBytes,
+    requestMetrics: createRequestMetrics(registry),
+    tokens,
+    authExemptHealth: config.authExemptHealth,
   });
   let port: number;
+  let metrics: MetricsServer | undefined;
   try {
-    port = await bind(server, config);
+    port = await bind(server, config, tls);
+    metrics = config.metricsPort === undefined
+      ? undefined
+      : startMetricsServer(registry, {
+        host: config.host,
+        port: config.metricsPort,
+        onError: (err) => log.error({ err }, "Metrics render failed"),
+      });
   } catch (err) {
+    sampler?.[Symbol.dispose]();
+    server.forceShutdown();
     await deps?.close();
     throw err;
   }
   const address = `${formatHost(config.host)}:${port}`;
   for (const name of HEALTH_NAMES) health.setStatus(name, "SERVING");
-  log.info({ address, port, services: SERVICE_NAMES }, "Server started");
+  log.info({
+    address,
+    port,
+    services: SERVICE_NAMES,
+    tls: tls === undefined ? "off" : tls.requireClientCert ? "mutual" : "on",
+    certificate: tls?.summary,
+    auth: tokens === undefined ? "off" : `${tokens.size} token(s)`,
+    metricsPort: metrics?.port,
+  }, "Server started");
 
   const cut = () => {
     if (cutoff.signal.aborted) return;
@@ -189,6 +241,10 @@ export async function startServer(
         log.error({ err }, "Training jobs failed to stop")
       );
       const result = await drained;
+      sampler?.[Symbol.dispose]();
+      await metrics?.close().catch((err) =>
+        log.error({ err }, "Closing the metrics endpoint failed")
+      );
       await deps?.close().catch((err) =>
         log.error({ err }, "Closing the store and workers failed")
       );
@@ -199,6 +255,7 @@ export async function startServer(
     port,
     backend,
     log,
+    metricsPort: metrics?.port,
     shutdown,
     forceShutdown: () => {
       cut();
@@ -229,15 +286,31 @@ function openDeps(config: Config, log: Logger): Promise<OpenServiceDeps> {
   });
 }
 
-/** One grpc-js server with the access log, health (NOT_SERVING until bound), reflection and the API. */
+/** One grpc-js server with the access log, token check, health (NOT_SERVING until bound), reflection and the API. */
 function createGrpcServer(
   log: Logger,
   handlers: RnnExplainHandlers,
-  options: { shutdown: AbortSignal; maxMessageBytes: number },
+  options: {
+    shutdown: AbortSignal;
+    maxMessageBytes: number;
+    requestMetrics: ReturnType<typeof createRequestMetrics>;
+    tokens: AuthTokens | undefined;
+    authExemptHealth: boolean;
+  },
 ): { server: Server; health: HealthImplementation } {
   const { shutdown } = options;
+  const accessLog = createAccessLogInterceptor(log, {
+    metrics: options.requestMetrics,
+  });
   const server = new Server({
-    interceptors: [createAccessLogInterceptor(log)],
+    // grpc-js wraps each interceptor around the ones before it: the access
+    // log (first) sees the metadata before the token check and its refusals.
+    interceptors: options.tokens === undefined ? [accessLog] : [
+      accessLog,
+      createAuthInterceptor(options.tokens, {
+        exemptHealth: options.authExemptHealth,
+      }),
+    ],
     "grpc.max_receive_message_length": options.maxMessageBytes,
     "grpc.max_send_message_length": options.maxMessageBytes,
   });
@@ -286,11 +359,30 @@ async function drain(
   return { forced, durationMs };
 }
 
-function bind(server: Server, config: Config): Promise<number> {
+function credentials(tls: TlsMaterial | undefined): ServerCredentials {
+  if (tls === undefined) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(
+    // Without mutual TLS no client certificate is asked for, so `ca` is never
+    // used; it is still set because Deno's node:tls sends a handshake message
+    // that clients reject as too large when it is unset.
+    Buffer.from(tls.clientCa ?? tls.certChain),
+    [{
+      cert_chain: Buffer.from(tls.certChain),
+      private_key: Buffer.from(tls.privateKey),
+    }],
+    tls.requireClientCert,
+  );
+}
+
+function bind(
+  server: Server,
+  config: Config,
+  tls: TlsMaterial | undefined,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(
       `${formatHost(config.host)}:${config.port}`,
-      ServerCredentials.createInsecure(),
+      credentials(tls),
       (err, port) => {
         if (err !== null) {
           server.forceShutdown();

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { JOB_STATES } from "../storage/mod.ts";
+import { JOB_STATES, type JobState } from "../storage/mod.ts";
 import type { MetricsRegistry } from "./metrics_registry.ts";
 
 /** The part of a job record the metrics read. */
@@ -28,7 +28,7 @@ export interface JobSnapshot {
 export interface JobSource {
   /** One page of jobs in the given states. */
   list(options: {
-    states: readonly string[];
+    states: readonly JobState[];
     pageSize: number;
     pageToken: string;
   }): { items: readonly JobSnapshot[]; nextPageToken: string };
@@ -97,7 +97,7 @@ export function addJobMetrics(
   });
 }
 
-function listAll(jobs: JobSource, state: string): JobSnapshot[] {
+function listAll(jobs: JobSource, state: JobState): JobSnapshot[] {
   const out: JobSnapshot[] = [];
   let pageToken = "";
   do {

@@ -27,7 +27,9 @@ Deno.test("addJobMetrics() counts jobs by state over every page and reports runn
   addJobMetrics(registry, {
     list({ states, pageToken }) {
       // One job per page, to exercise the paging.
-      const matching = all.filter((j) => states.includes(j.state));
+      const matching = all.filter((j) =>
+        (states as readonly string[]).includes(j.state)
+      );
       const at = pageToken === "" ? 0 : Number(pageToken);
       return {
         items: matching.slice(at, at + 1),
