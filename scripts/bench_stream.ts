@@ -14,7 +14,9 @@
  *    against the same task run through `pool.run()` in this process (one
  *    worker, so one request's compute is comparable), one request at a
  *    time, rounds interleaved so both see the same machine load:
- *    (end to end − pool) / pool, with the server's own breakdown;
+ *    (end to end − pool) / pool, with the server's own breakdown and the
+ *    CPU time of both processes (from /proc, where there is one) against
+ *    the pool's, which machine load disturbs far less than times;
  * 4. the same overhead pipelined: 4 ExplainBatch requests in flight
  *    against the two-worker server, and through a local two-worker pool;
  *    pool throughput / gRPC throughput − 1 (what a server under load sees:
@@ -251,6 +253,8 @@ interface Bench {
   pool2: ComputePool;
   ref: ModelRef;
   x: Float32Array;
+  /** The server process, for its CPU time. */
+  serverPid: number;
 }
 
 function direct(pool: ComputePool, b: Bench) {
@@ -308,11 +312,18 @@ async function serial(b: Bench): Promise<void> {
   callLogs.length = 0;
   const e2e: number[] = [];
   const compute: number[] = [];
+  const cpu = { server: 0, client: 0, pool: 0 };
   for (let i = 0; i < RUNS; i++) {
+    const [s0, c0] = await cpuMs(b.serverPid);
     e2e.push(await explainBatch(b.client, b.x));
+    const [s1, c1] = await cpuMs(b.serverPid);
     const from = performance.now();
     await direct(b.pool, b);
     compute.push(performance.now() - from);
+    const [, c2] = await cpuMs(b.serverPid);
+    cpu.server += s1 - s0;
+    cpu.client += c1 - c0;
+    cpu.pool += c2 - c1;
   }
   const a = median(e2e);
   const c = median(compute);
@@ -335,6 +346,44 @@ async function serial(b: Bench): Promise<void> {
       ms(of(callLogs, "durationMs"))
     } (from the access log)`,
   );
+  if (Number.isNaN(cpu.server + cpu.client + cpu.pool)) return;
+  const served = (cpu.server + cpu.client) / RUNS;
+  const local = cpu.pool / RUNS;
+  print(
+    `  CPU per request (all threads, /proc, same rounds): over gRPC ${
+      ms(served)
+    } (server ${ms(cpu.server / RUNS)}, client ${
+      ms(cpu.client / RUNS)
+    }), pool.run() ${ms(local)}: gRPC + encoding take ${
+      (100 * (served - local) / local).toFixed(1)
+    }% more CPU (less sensitive to machine load than the times)`,
+  );
+}
+
+/** Clock ticks per second of /proc's utime and stime (USER_HZ on Linux). */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU milliseconds the server and this process have used, all threads;
+ * NaN without /proc. Deno lets only --allow-all read /proc, so `cat` (the
+ * bench may run programs) reads both at once; each measured window ends
+ * with one such spawn, so its cost is the same on both sides.
+ */
+async function cpuMs(serverPid: number): Promise<[number, number]> {
+  try {
+    const { stdout } = await new Deno.Command("cat", {
+      args: [`/proc/${serverPid}/stat`, `/proc/${Deno.pid}/stat`],
+      stderr: "null",
+    }).output();
+    const [server, self] = new TextDecoder().decode(stdout).trim().split("\n")
+      .map((stat) => {
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return (Number(fields[11]) + Number(fields[12])) * 1000 / CLOCK_TICKS;
+      });
+    return [server ?? NaN, self ?? NaN];
+  } catch {
+    return [NaN, NaN];
+  }
 }
 
 /** `count` requests with `inFlight` outstanding at any time; returns requests/s. */
@@ -414,7 +463,7 @@ async function main(): Promise<void> {
       defaultTimeoutMs: 600_000,
     });
     await Promise.all([pool.ready(), pool2.ready()]);
-    const b: Bench = { client, pool, pool2, ref, x };
+    const b: Bench = { client, pool, pool2, ref, x, serverPid: server.pid };
     print(`load average before: ${loadavg()}`);
     // Warm up: each server worker and the local pools load the model, and
     // the large-message path runs until it is compiled: a bare grpc-js echo
