@@ -71,4 +71,10 @@ export interface Term {
   weight: tf.Tensor | null;
   /** Sign `c_k` of the term in `R_in = Σ_k c_k · x_k ⊙ Lᵀ(s_k; w_k)`. */
   coefficient: 1 | -1;
+  /**
+   * `z_k = L(x_k; w_k)` when the rule derives it itself; the engine then
+   * skips this term's forward.
+   * @default absent (the engine computes it)
+   */
+  output?: tf.Tensor;
 }

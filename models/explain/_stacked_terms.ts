@@ -29,8 +29,9 @@ function stackAxes(
 }
 
 /**
- * Step 2, forward. A term that reads the layer input with the layer weight
- * takes `known.output` when the caller has it (a forward trace's W·x). On
+ * Step 2, forward. A term that carries its `output` keeps it; a term that
+ * reads the layer input with the layer weight takes `known.output` when
+ * the caller has it (a forward trace's W·x). On
  * dense layers the other terms that read the layer input itself go through
  * one matmul with their weights stacked by output unit (αβ: `[W⁺ | W⁻]`),
  * then split. Convolutions stay term by term: splitting
@@ -45,13 +46,16 @@ export function forwardTerms(
   known?: { weight: tf.Tensor | null; output: tf.Tensor },
 ): tf.Tensor[] {
   const outputs = new Map<Term, tf.Tensor>();
+  for (const t of terms) if (t.output !== undefined) outputs.set(t, t.output);
   // The unmodified map's output, already computed by the caller.
   const plain = known === undefined
     ? undefined
-    : terms.find((t) => t.input === input && t.weight === known.weight);
+    : terms.find((t) =>
+      !outputs.has(t) && t.input === input && t.weight === known.weight
+    );
   if (plain !== undefined) outputs.set(plain, known!.output);
   const shared = terms.filter((t) =>
-    t !== plain && t.input === input && t.weight !== null
+    !outputs.has(t) && t.input === input && t.weight !== null
   );
   if (layer.kind === "dense" && shared.length > 1) {
     const weights = shared.map((t) => t.weight as tf.Tensor);

@@ -61,6 +61,15 @@ export interface LayerTensors {
    * @default absent (computed)
    */
   output?: tf.Tensor;
+  /**
+   * The caller guarantees that R is 0 wherever the unit is off,
+   * `W·x + b ≤ 0` with the effective bias b ≤ 0 (a ReLU layer whose upper
+   * rule multiplies by its activation, as in a relevance pass). Rules may
+   * then derive parts of z from `output` that are accurate only where
+   * W·x > 0 (AlphaBeta: z⁺ = z − z⁻).
+   * @default false
+   */
+  activeOnly?: boolean;
 }
 
 /** What a rule sees of the layer when it builds its terms. */
@@ -73,6 +82,10 @@ export interface RuleContext {
   weight: tf.Tensor | null;
   /** Effective bias, `null` when absent. */
   bias: tf.Tensor | null;
+  /** {@linkcode LayerTensors.output}, `null` when absent. */
+  output: tf.Tensor | null;
+  /** {@linkcode LayerTensors.activeOnly}. */
+  activeOnly: boolean;
   /**
    * Computes a tensor that depends on the weight only (a parameter
    * modifier such as `w⁺`), once per cache: rules route their weight
@@ -250,6 +263,8 @@ export function applyRule(
       input: tensors.input,
       weight: tensors.weight ?? null,
       bias: rule.usesBias ? tensors.bias ?? null : null,
+      output: tensors.output ?? null,
+      activeOnly: tensors.activeOnly ?? false,
       derive: (key, make) => cached(tensors.cache, `rule:${key}`, make),
     };
     const terms = rule.terms(context);

@@ -161,6 +161,9 @@ export function prepareFusedLstm(
       input,
       weight: candidate.kernel,
       bias: rule.usesBias ? candidate.bias : null,
+      // R(g) is not zero where g is: the cell split does not multiply by g.
+      output: null,
+      activeOnly: false,
       derive: (_key, make) => make(),
     };
     const terms = rule.terms(context);

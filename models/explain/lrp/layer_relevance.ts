@@ -160,7 +160,11 @@ export function layerRelevance(
         bias: w.bias,
         relevance: out,
         ...(cache === undefined ? {} : { cache }),
-        ...(linear === undefined ? {} : { output: linear }),
+        // A ReLU layer's relevance is its upper rules' products with its
+        // activation: zero wherever the unit is off.
+        ...(linear === undefined
+          ? {}
+          : { output: linear, activeOnly: op.layer.activation === "relu" }),
       });
       distribute(graph, rel, op.inputs, r.relevance, conv);
       return r.absorbed;

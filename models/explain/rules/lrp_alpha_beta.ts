@@ -70,13 +70,27 @@ function rule(
         weight: context.derive("w+", () => tf.relu(w)),
       };
       if (beta === 0) return [{ ...positive, coefficient: 1 }];
+      const negative = {
+        input: context.input,
+        weight: context.derive("w-", () => negativePart(w)),
+        coefficient: 1 as const,
+      };
+      if (context.output === null || !context.activeOnly) {
+        return [{ ...positive, coefficient: 1 }, negative];
+      }
+      // z⁺ = z − z⁻ from the given z = W·x: one map instead of two. Where
+      // R ≠ 0 the unit is on, z > 0, so z⁺ ≥ z > 0 and |z⁻| < z⁺: the
+      // difference loses no precision there (z⁻, summed directly, stays
+      // exact, also exactly 0 for an empty negative part). Where R = 0 the
+      // quotients are 0 whatever z⁺ is.
+      const zMinus = context.layer.forward(negative.input, negative.weight);
       return [
-        { ...positive, coefficient: 1 },
         {
-          input: context.input,
-          weight: context.derive("w-", () => negativePart(w)),
+          ...positive,
           coefficient: 1,
+          output: tf.sub(context.output, zMinus),
         },
+        { ...negative, output: zMinus },
       ];
     },
     normalize(relevance: tf.Tensor, outputs: tf.Tensor[]): Normalized {

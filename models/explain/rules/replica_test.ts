@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../backend.ts";
 import {
@@ -209,6 +210,73 @@ Deno.test("applyRule() matches the plain-loop replica for every rule and layer k
             });
           }
         } finally {
+          c.dispose();
+        }
+      });
+    }
+  }
+});
+
+Deno.test("AlphaBeta with W·x given and activeOnly (z⁺ = z − z⁻) matches the replica where R is 0 on units that are off", async (t) => {
+  await initBackend("wasm");
+  let seed = 300;
+  for (const [alpha, beta] of [[2, 1], [1.5, 0.5]] as const) {
+    for (const layer of ["dense", ...CONVS] as CaseLayer[]) {
+      const caseSeed = seed++;
+      await t.step(`AlphaBeta(${alpha}, ${beta}) on ${layer}`, async () => {
+        const c = makeCase(layer, "nonneg", caseSeed, { bias: true });
+        // The upper relevance of a ReLU layer: zero where W·x + b ≤ 0.
+        const [z, active] = tf.tidy(() => {
+          const z = c.layer.forward(c.input, c.weight ?? null);
+          return [z, tf.step(tf.add(z, c.bias!), 0)];
+        });
+        const relevance = tf.mul(c.relevance, active!);
+        const r = await values(relevance);
+        const on = (await values(active!)).reduce((a, v) => a + v, 0);
+        try {
+          assert.ok(on > 0 && on < r.length, "no unit is on, or every one");
+          await assertNoLeak(async () => {
+            const rule = AlphaBeta({ alpha, beta, stabilizer: 1e-6 });
+            const tensors = { ...c, relevance, output: z!, activeOnly: true };
+            const wrong = tf.add(z!, 0.5);
+            const out = [
+              applyRule(rule, c.layer, tensors),
+              applyRule(rule, c.layer, { ...tensors, output: wrong }),
+            ];
+            try {
+              const want = replicaAlphaBeta(
+                { ...c.replica, r },
+                alpha,
+                beta,
+                1e-6,
+              );
+              assertClose(
+                await values(out[0]!.relevance),
+                want.relevance,
+                1e-4,
+                "relevance",
+              );
+              assertClose(
+                await values(out[0]!.absorbed),
+                want.absorbed,
+                1e-4,
+                "absorbed",
+              );
+              // The given z is used: a wrong one changes the result.
+              const moved = await values(out[1]!.relevance);
+              assert.ok(
+                moved.some((v, i) => Math.abs(v - want.relevance[i]!) > 1e-3),
+                "a wrong W·x was not used",
+              );
+            } finally {
+              tf.dispose([
+                wrong,
+                ...out.flatMap((o) => [o.relevance, o.absorbed]),
+              ]);
+            }
+          });
+        } finally {
+          tf.dispose([z!, active!, relevance]);
           c.dispose();
         }
       });
