@@ -2,7 +2,7 @@
  * The benchmark report's smoke test: `scripts/bench_report.ts --quick` run
  * as `deno task bench` runs it (its own process, the task's permissions,
  * the real server as a child process) writes a Markdown report with every
- * section, every table filled in and no NaN.
+ * section, every table filled in and no NaN, formatted as `deno fmt` wants.
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -34,7 +34,7 @@ function tableRows(markdown: string, heading: string): string[][] {
   return section.split("\n")
     .filter((l) => l.startsWith("| ") && !l.startsWith("| ---"))
     .slice(1) // the header
-    .map((l) => l.slice(2, -2).split(" | "));
+    .map((l) => l.slice(1, -1).split("|").map((cell) => cell.trim()));
 }
 
 /** The leading number of a cell such as "12.3 ms" or "4.5%". */
@@ -85,8 +85,17 @@ Deno.test("bench_report.ts --quick writes every section with measured figures", 
       at = found;
     }
     assert.doesNotMatch(markdown, /NaN|undefined|Infinity/);
-    assert.match(markdown, /Quick smoke run/);
-    assert.match(markdown, /\| CPU \| .+ \|/);
+    const check = await new Deno.Command(Deno.execPath(), {
+      args: ["fmt", "--check", out],
+      cwd: ROOT,
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    assert.ok(check.success, "deno fmt --check passes on the report");
+    // deno fmt wraps paragraphs and pads table cells.
+    const flat = markdown.replace(/\s+/g, " ");
+    assert.match(flat, /Quick smoke run/);
+    assert.match(flat, /\| CPU \| \S.* \|/);
 
     const peak = tableRows(markdown, "## GEMM peak (same run)");
     assert.ok(peak.length >= 2, "both products");
