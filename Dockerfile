@@ -1,6 +1,13 @@
-# rnn-explain server image: the same command and permissions as
-# `deno task start`, as a non-root user, listening on all interfaces.
+# rnn-explain server image (CPU): exactly `deno task start`, as a non-root
+# user, listening on all interfaces. The GPU variant is Dockerfile.gpu; see
+# docs/deployment.md for both and for Kubernetes (deploy/k8s/).
 FROM denoland/deno:2.9.6
+
+# OpenBLAS for the `blas` backend (`deno task start` passes --allow-ffi);
+# without it the server falls back to wasm.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends libopenblas0-pthread \
+  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 RUN chown deno:deno /app
@@ -14,12 +21,17 @@ COPY --chown=deno:deno deno.json deno.lock ./
 COPY --chown=deno:deno proto/ proto/
 COPY --chown=deno:deno models/ models/
 COPY --chown=deno:deno server/ server/
+# data/checkpoints: the store (mount a volume here); secrets/: TLS files and
+# the token file (mount them here: `deno task start` may read only below
+# /app and /usr/share/datasets).
 RUN deno install --frozen-lockfile --entrypoint server/main.ts \
-  && mkdir -p data/checkpoints
+  && mkdir -p data/checkpoints secrets
 
 ENV RNN_EXPLAIN_HOST=0.0.0.0 \
     RNN_EXPLAIN_PORT=50051
-EXPOSE 50051
+# 50051: gRPC. 9464: Prometheus /metrics, served when
+# RNN_EXPLAIN_METRICS_PORT=9464 is set (off by default).
+EXPOSE 50051 9464
 
 # The image's entrypoint runs `deno` with these arguments; `deno task start`
 # forwards SIGTERM to the server, which drains before exiting. Probe it with
