@@ -18,6 +18,7 @@ export {
   type CallOptions,
   type ClientOptions,
   createRnnExplainClient,
+  DEFAULT_CHANNEL_OPTIONS,
   type HealthStatus,
   type PartialMessage,
   type RnnExplainClient,
@@ -30,6 +31,14 @@ export {
   encodeTensor,
   type EncodeTensorOptions,
 } from "./tensor.ts";
+
+export {
+  assembleSteps,
+  bwr,
+  encodePng,
+  type HeatmapOptions,
+  renderHeatmap,
+} from "./heatmap/mod.ts";
 
 export * from "../proto/gen/rnnexplain/v1/types.ts";
 export * from "../proto/gen/rnnexplain/v1/tensor.ts";

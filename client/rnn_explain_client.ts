@@ -113,8 +113,9 @@ export interface ClientOptions {
    */
   defaultTimeoutMs?: number;
   /**
-   * grpc-js channel options, for example message size limits.
-   * @default {}
+   * grpc-js channel options, for example message size limits; they override
+   * {@linkcode DEFAULT_CHANNEL_OPTIONS} key by key.
+   * @default DEFAULT_CHANNEL_OPTIONS
    */
   channelOptions?: ChannelOptions;
 }
@@ -269,6 +270,17 @@ export interface RnnExplainClient extends Disposable {
   close(): void;
 }
 
+/**
+ * Channel options every client starts from. The HTTP/2 flow-control window
+ * is 8 MiB instead of 64 KiB, so a large response (ExplainBatch relevance,
+ * ~470 KB at batch 50) streams without waiting for window updates: a warm
+ * 470 KB server-to-client transfer took 3.2–6.3 ms instead of 4.2–9.1 ms in
+ * five alternating runs on a loaded 2-core machine.
+ */
+export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
+  "grpc-node.flow_control_window": 8 * 1024 * 1024,
+});
+
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1)(:\d+)?$/;
 
 /** Codecs with `fromPartial` and `encode`, as ts-proto generates them. */
@@ -353,7 +365,7 @@ class Caller {
     this.#client = new Client(
       address,
       channelCredentials(address, options),
-      options.channelOptions,
+      { ...DEFAULT_CHANNEL_OPTIONS, ...options.channelOptions },
     );
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
   }
