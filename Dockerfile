@@ -30,8 +30,9 @@ RUN deno install --frozen-lockfile --entrypoint server/main.ts \
 ENV RNN_EXPLAIN_HOST=0.0.0.0 \
     RNN_EXPLAIN_PORT=50051
 # 50051: gRPC. 9464: Prometheus /metrics, served when
-# RNN_EXPLAIN_METRICS_PORT=9464 is set (off by default).
-EXPOSE 50051 9464
+# RNN_EXPLAIN_METRICS_PORT=9464 is set (off by default). 8081: plaintext
+# gRPC health only, for probes, when RNN_EXPLAIN_HEALTH_PORT=8081 is set.
+EXPOSE 50051 9464 8081
 
 # The image's entrypoint runs `deno` with these arguments; `deno task start`
 # forwards SIGTERM to the server, which drains before exiting. Probe it with

@@ -69,7 +69,7 @@ Deno.test("the replicas share the RWX checkpoint claim, read the secret, and are
   const ports = Object.fromEntries(
     container.ports.map((p: Doc) => [p.name, p.containerPort]),
   );
-  assert.deepEqual(ports, { grpc: 50051, metrics: 9464 });
+  assert.deepEqual(ports, { grpc: 50051, metrics: 9464, probes: 8081 });
   const env = Object.fromEntries(
     container.env.map((e: Doc) => [e.name, e.value]),
   );
@@ -80,11 +80,12 @@ Deno.test("the replicas share the RWX checkpoint claim, read the secret, and are
   }
   assert.equal(env.RNN_EXPLAIN_PORT, String(ports.grpc));
   assert.equal(env.RNN_EXPLAIN_METRICS_PORT, String(ports.metrics));
+  // Kubelet's grpc probes speak neither TLS nor tokens: the plaintext
+  // health-only port.
+  assert.equal(env.RNN_EXPLAIN_HEALTH_PORT, String(ports.probes));
   for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) {
-    assert.equal(container[probe].grpc.port, ports.grpc, probe);
+    assert.equal(container[probe].grpc.port, ports.probes, probe);
   }
-  // Probes cannot send a token, so health must stay open when auth is on.
-  assert.equal(env.RNN_EXPLAIN_AUTH_EXEMPT_HEALTH, "true");
   assert.ok(container.resources.requests.cpu);
   assert.ok(container.resources.requests.memory);
 
@@ -108,9 +109,15 @@ Deno.test("the replicas share the RWX checkpoint claim, read the secret, and are
   const secret = find(docs, "Secret");
   assert.equal(volumes.secrets.secret.secretName, secret.metadata.name);
   assert.ok(mounts.secrets.mountPath.startsWith("/app/"));
-  assert.ok(
-    env.RNN_EXPLAIN_AUTH_TOKEN_FILE.startsWith(`${mounts.secrets.mountPath}/`),
-  );
+  for (
+    const name of [
+      "RNN_EXPLAIN_AUTH_TOKEN_FILE",
+      "RNN_EXPLAIN_TLS_CERT",
+      "RNN_EXPLAIN_TLS_KEY",
+    ]
+  ) {
+    assert.ok(env[name].startsWith(`${mounts.secrets.mountPath}/`), name);
+  }
 });
 
 Deno.test("the Services select the pods, and the headless one gives each replica an address", async () => {
@@ -138,7 +145,7 @@ Deno.test("the Dockerfile runs exactly `deno task start` with what its flags nee
   assert.match(dockerfile, /^CMD \["task", "start"\]$/m);
   assert.match(dockerfile, /^USER deno$/m);
   assert.doesNotMatch(dockerfile, /(^|\s)-A(\s|$)|--allow-all/);
-  assert.match(dockerfile, /^EXPOSE 50051 9464$/m);
+  assert.match(dockerfile, /^EXPOSE 50051 9464 8081$/m);
   // The entry point's folders are in the image.
   const entry = start.split(" ").at(-1)!;
   for (const dir of ["proto/", "models/", dirnameOf(entry)]) {

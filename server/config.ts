@@ -64,6 +64,11 @@ export interface Config {
   readonly authExemptHealth: boolean;
   /** HTTP port of the Prometheus `/metrics` endpoint; `undefined` is off, 0 picks a free port. */
   readonly metricsPort: number | undefined;
+  /**
+   * Plaintext port serving only the gRPC health service (for Kubernetes
+   * `grpc` probes, which speak neither TLS nor tokens); `undefined` is off.
+   */
+  readonly healthPort: number | undefined;
 }
 
 /** Client-certificate policies accepted by `--tls-client-auth`. */
@@ -343,6 +348,15 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     fallback: "off",
     metavar: "PORT",
     help: "HTTP port of Prometheus /metrics (e.g. 9464); off, or 0 for any",
+    parse: portOrOff,
+  }),
+  option({
+    key: "healthPort",
+    flag: "health-port",
+    env: "RNN_EXPLAIN_HEALTH_PORT",
+    fallback: "off",
+    metavar: "PORT",
+    help: "plaintext port with only gRPC health, for probes; off, or 0 for any",
     parse: portOrOff,
   }),
 ];

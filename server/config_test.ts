@@ -36,6 +36,7 @@ Deno.test("parseConfig() gives the defaults with no flags and no environment", (
     authTokenFile: undefined,
     authExemptHealth: true,
     metricsPort: undefined,
+    healthPort: undefined,
   });
 });
 
@@ -59,6 +60,7 @@ Deno.test("parseConfig() reads the TLS, token and metrics options from flags and
   assert.equal(c.authExemptHealth, false);
   assert.equal(c.metricsPort, 9464);
   assert.equal(config(["--metrics-port=0"]).metricsPort, 0);
+  assert.equal(config(["--health-port=8081"]).healthPort, 8081);
   assert.equal(
     config([], { RNN_EXPLAIN_METRICS_PORT: "off" }).metricsPort,
     undefined,

@@ -121,6 +121,8 @@ export interface ServerHandle extends AsyncDisposable {
   readonly log: Logger;
   /** The bound port of `/metrics`; `undefined` when `metricsPort` is off. */
   readonly metricsPort: number | undefined;
+  /** The bound plaintext health-only port; `undefined` when `healthPort` is off. */
+  readonly healthPort: number | undefined;
   /**
    * Drains and stops the server: health NOT_SERVING, no new calls, in-flight
    * calls finish within the grace period or are cut off (UNAVAILABLE).
@@ -194,8 +196,16 @@ export async function startServer(
   });
   let port: number;
   let metrics: MetricsServer | undefined;
+  const probes = config.healthPort === undefined ? undefined : new Server();
+  // Kubernetes grpc probes speak neither TLS nor tokens: a second, plaintext
+  // server carries the same health service and nothing else.
+  if (probes !== undefined) health.addToServer(probes);
+  let healthPort: number | undefined;
   try {
     port = await bind(server, config, tls);
+    healthPort = probes === undefined
+      ? undefined
+      : await bind(probes, { ...config, port: config.healthPort! }, undefined);
     metrics = config.metricsPort === undefined
       ? undefined
       : startMetricsServer(registry, {
@@ -205,6 +215,7 @@ export async function startServer(
       });
   } catch (err) {
     sampler?.[Symbol.dispose]();
+    probes?.forceShutdown();
     server.forceShutdown();
     await deps?.close();
     throw err;
@@ -219,6 +230,7 @@ export async function startServer(
     certificate: tls?.summary,
     auth: tokens === undefined ? "off" : `${tokens.size} token(s)`,
     metricsPort: metrics?.port,
+    healthPort,
   }, "Server started");
 
   const cut = () => {
@@ -242,6 +254,7 @@ export async function startServer(
       );
       const result = await drained;
       sampler?.[Symbol.dispose]();
+      probes?.forceShutdown();
       await metrics?.close().catch((err) =>
         log.error({ err }, "Closing the metrics endpoint failed")
       );
@@ -256,6 +269,7 @@ export async function startServer(
     backend,
     log,
     metricsPort: metrics?.port,
+    healthPort,
     shutdown,
     forceShutdown: () => {
       cut();

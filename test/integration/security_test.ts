@@ -5,7 +5,12 @@
  * TLS or token files. The services are test doubles that count their calls.
  */
 import assert from "node:assert/strict";
-import { type ClientOptions, RpcError, Status } from "../../client/mod.ts";
+import {
+  type ClientOptions,
+  createRnnExplainClient,
+  RpcError,
+  Status,
+} from "../../client/mod.ts";
 import { type Config, ConfigError } from "../../server/main.ts";
 import { assertStatus, startTestServer, type TestServer } from "../_helpers.ts";
 
@@ -219,5 +224,27 @@ Deno.test("refused and accepted calls are logged with their status and request i
     for (const secret of [TOKEN, "wrong-token-value", "Bearer"]) {
       assert.ok(!text.includes(secret), `"${secret}" reached the log`);
     }
+  });
+});
+
+Deno.test("the plaintext health port answers health checks only, while the API needs TLS and a token", async () => {
+  await withTokenFile([TOKEN], async (authTokenFile) => {
+    await using server = await startCountingServer({
+      ...TLS_CONFIG,
+      authTokenFile,
+      authExemptHealth: false,
+      healthPort: 0,
+    });
+    const healthPort = server.server.healthPort;
+    assert.ok(healthPort !== undefined && healthPort > 0);
+    using probe = createRnnExplainClient(`127.0.0.1:${healthPort}`, {
+      defaultTimeoutMs: 5000,
+    });
+    assert.equal(await probe.checkHealth(), "SERVING");
+    await assertStatus(probe.listModels({}), Status.UNIMPLEMENTED);
+    assert.equal(server.calls(), 0);
+    // Shutdown closes the probe port with the server.
+    await server.server.shutdown({ graceMs: 0 });
+    await assert.rejects(probe.checkHealth());
   });
 });
