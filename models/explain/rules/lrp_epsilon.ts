@@ -54,6 +54,17 @@ export function Epsilon(options: EpsilonOptions = {}): Rule {
       outputs: tf.Tensor[],
       context: RuleContext,
     ): Normalized {
+      if (context.activeOnly && epsilon > 0) {
+        // R ≠ 0 only where z + b > 0, where sign⁺ is +1: the stabiliser is
+        // +ε, added to the small bias instead of signed per element. Where
+        // R = 0 the quotient is 0 either way (divNoNan: z + b = −ε).
+        const shift = context.bias === null
+          ? tf.scalar(epsilon)
+          : tf.add(context.bias, epsilon);
+        const z = outputs[0] as tf.Tensor;
+        const quotient = tf.divNoNan(relevance, tf.add(z, shift));
+        return { gradients: [quotient], absorbed: tf.mul(quotient, shift) };
+      }
       const { quotient, absorbed } = divideStabilized(
         relevance,
         outputs[0] as tf.Tensor,

@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../backend.ts";
 import {
   replicaAlphaBeta,
+  type ReplicaCase,
   replicaEpsilon,
   replicaFlat,
   type ReplicaResult,
@@ -217,13 +218,30 @@ Deno.test("applyRule() matches the plain-loop replica for every rule and layer k
   }
 });
 
-Deno.test("AlphaBeta with W·x given and activeOnly (z⁺ = z − z⁻) matches the replica where R is 0 on units that are off", async (t) => {
+const ACTIVE_ONLY: [string, Rule, (c: ReplicaCase) => ReplicaResult][] = [
+  ...([[2, 1], [1.5, 0.5]] as const).map(([alpha, beta]) =>
+    [
+      `AlphaBeta(${alpha}, ${beta})`,
+      AlphaBeta({ alpha, beta, stabilizer: 1e-6 }),
+      (c: ReplicaCase) => replicaAlphaBeta(c, alpha, beta, 1e-6),
+    ] as [string, Rule, (c: ReplicaCase) => ReplicaResult]
+  ),
+  ...[0.1, 1e-9].map((epsilon) =>
+    [
+      `Epsilon(${epsilon})`,
+      Epsilon({ epsilon }),
+      (c: ReplicaCase) => replicaEpsilon(c, epsilon),
+    ] as [string, Rule, (c: ReplicaCase) => ReplicaResult]
+  ),
+];
+
+Deno.test("AlphaBeta (z⁺ = z − z⁻) and Epsilon (+ε) with W·x given and activeOnly match the replica where R is 0 on units that are off", async (t) => {
   await initBackend("wasm");
   let seed = 300;
-  for (const [alpha, beta] of [[2, 1], [1.5, 0.5]] as const) {
+  for (const [name, rule, replica] of ACTIVE_ONLY) {
     for (const layer of ["dense", ...CONVS] as CaseLayer[]) {
       const caseSeed = seed++;
-      await t.step(`AlphaBeta(${alpha}, ${beta}) on ${layer}`, async () => {
+      await t.step(`${name} on ${layer}`, async () => {
         const c = makeCase(layer, "nonneg", caseSeed, { bias: true });
         // The upper relevance of a ReLU layer: zero where W·x + b ≤ 0.
         const [z, active] = tf.tidy(() => {
@@ -236,7 +254,6 @@ Deno.test("AlphaBeta with W·x given and activeOnly (z⁺ = z − z⁻) matches 
         try {
           assert.ok(on > 0 && on < r.length, "no unit is on, or every one");
           await assertNoLeak(async () => {
-            const rule = AlphaBeta({ alpha, beta, stabilizer: 1e-6 });
             const tensors = { ...c, relevance, output: z!, activeOnly: true };
             const wrong = tf.add(z!, 0.5);
             const out = [
@@ -244,12 +261,7 @@ Deno.test("AlphaBeta with W·x given and activeOnly (z⁺ = z − z⁻) matches 
               applyRule(rule, c.layer, { ...tensors, output: wrong }),
             ];
             try {
-              const want = replicaAlphaBeta(
-                { ...c.replica, r },
-                alpha,
-                beta,
-                1e-6,
-              );
+              const want = replica({ ...c.replica, r });
               assertClose(
                 await values(out[0]!.relevance),
                 want.relevance,
