@@ -28,10 +28,13 @@ export const REDACT_PATHS: readonly string[] = [
   "token",
   "*.token",
   "*.*.token",
+  "tokens",
+  "*.tokens",
   "password",
   "*.password",
   "privateKey",
   "*.privateKey",
+  "*.*.privateKey",
 ];
 
 /** Options of {@linkcode createLogger}. */

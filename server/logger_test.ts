@@ -36,9 +36,21 @@ Deno.test("createLogger() redacts credentials at any of the configured depths", 
     metadata: { authorization: "Bearer b" },
     req: { metadata: { authorization: "Bearer c" } },
     client: { token: "d", password: "e" },
+    auth: { tokens: ["f"] },
+    tls: { options: { privateKey: "g" } },
   }, "Probe");
   const text = JSON.stringify(lines);
-  for (const secret of ["Bearer a", "Bearer b", "Bearer c", '"d"', '"e"']) {
+  for (
+    const secret of [
+      "Bearer a",
+      "Bearer b",
+      "Bearer c",
+      '"d"',
+      '"e"',
+      '"f"',
+      '"g"',
+    ]
+  ) {
     assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
   }
   assert.match(text, /\[redacted\]/);
