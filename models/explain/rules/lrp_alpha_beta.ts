@@ -93,10 +93,25 @@ function rule(
         { ...negative, output: zMinus },
       ];
     },
-    normalize(relevance: tf.Tensor, outputs: tf.Tensor[]): Normalized {
+    normalize(
+      relevance: tf.Tensor,
+      outputs: tf.Tensor[],
+      context: RuleContext,
+    ): Normalized {
       const zPlus = outputs[0] as tf.Tensor;
+      // activeOnly: R ≠ 0 only where the unit is on, z > 0, so z⁺ ≥ z > 0
+      // (inputs ≥ 0), and a negative share only where z⁻ < 0: the
+      // stabilisers' signs are known (+ε on z⁺, −ε on z⁻). Elsewhere the
+      // share is 0 and so is the quotient (divNoNan).
+      const divide = (share: tf.Tensor, z: tf.Tensor, sign: 1 | -1) => {
+        if (!context.activeOnly) {
+          return divideStabilized(share, z, stabilizer);
+        }
+        const quotient = tf.divNoNan(share, tf.add(z, sign * stabilizer));
+        return { quotient, absorbed: tf.mul(quotient, sign * stabilizer) };
+      };
       if (beta === 0) {
-        const p = divideStabilized(relevance, zPlus, stabilizer);
+        const p = divide(relevance, zPlus, 1);
         return { gradients: [p.quotient], absorbed: p.absorbed };
       }
       const zMinus = outputs[1] as tf.Tensor;
@@ -106,12 +121,8 @@ function rule(
       // positive part makes z⁺'s denominator 0 + ε, so all of R_j is absorbed.
       const both = tf.mul(positiveMask(zPlus), positiveMask(tf.neg(zMinus)));
       const betaShare = tf.mul(relevance, tf.mul(both, beta));
-      const p = divideStabilized(
-        tf.add(relevance, betaShare),
-        zPlus,
-        stabilizer,
-      );
-      const n = divideStabilized(tf.neg(betaShare), zMinus, stabilizer);
+      const p = divide(tf.add(relevance, betaShare), zPlus, 1);
+      const n = divide(tf.neg(betaShare), zMinus, -1);
       return {
         gradients: [p.quotient, n.quotient],
         absorbed: tf.add(p.absorbed, n.absorbed),
