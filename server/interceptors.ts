@@ -50,6 +50,7 @@ export function accessLogLevel(
     case Code.INVALID_ARGUMENT:
     case Code.RESOURCE_EXHAUSTED:
     case Code.OUT_OF_RANGE:
+    case Code.UNAUTHENTICATED:
       return "warn";
     default:
       return QUIET_METHODS.has(method) ? "debug" : "info";

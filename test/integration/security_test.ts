@@ -217,6 +217,7 @@ Deno.test("refused and accepted calls are logged with their status and request i
     const finished = server.logs.filter((l) => l.msg === "Request finished");
     const refused = finished.find((l) => l.code === "UNAUTHENTICATED");
     assert.equal(refused?.rpc, "rnnexplain.v1.ModelService/ListModels");
+    assert.equal(refused?.level, "warn");
     assert.equal(typeof refused?.requestId, "string");
     const accepted = finished.find((l) => l.requestId === "sec-1");
     assert.equal(accepted?.code, "OK");
