@@ -1,7 +1,8 @@
 /**
  * `deno task start` as a user runs it: its scoped permissions suffice to
- * load the wasm backend and the protos, the standard health check answers
- * SERVING to an independent client, and SIGTERM drains and exits cleanly.
+ * load the backend `auto` picks (OpenBLAS through FFI where Debian's
+ * libopenblas0 is installed, else wasm) and the protos, the standard health
+ * check answers SERVING to an independent client, and SIGTERM drains and exits cleanly.
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -10,6 +11,25 @@ import { service as healthService } from "grpc-health-check";
 import { withDeadline } from "../_helpers.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Where `auto` finds OpenBLAS on Debian (models/kernels/blas/_openblas.ts). */
+const OPENBLAS = [
+  "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
+  "/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
+];
+
+/** The backend `deno task start` (backend `auto`, `--allow-ffi`) should pick here. */
+function expectedBackend(): string {
+  for (const path of OPENBLAS) {
+    try {
+      Deno.statSync(path);
+      return "blas";
+    } catch {
+      // not installed at this path
+    }
+  }
+  return "wasm";
+}
 
 function startTask(args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
@@ -76,13 +96,17 @@ Deno.test({
     const stderr = new Response(child.stderr).text();
     const lines = splitLines(child.stdout)[Symbol.asyncIterator]();
     const seen: Record<string, unknown>[] = [];
+    // `deno task` runs the server as its own child: a failed check kills
+    // both, or the server would keep stdout open and the test would hang.
+    let serverPid: number | undefined;
     try {
       const started = await withDeadline(
         waitForLine(lines, seen, "Server started"),
         60_000,
         "the server to start",
       );
-      assert.equal(seen[0]?.backend, "wasm");
+      serverPid = typeof started.pid === "number" ? started.pid : undefined;
+      assert.equal(seen[0]?.backend, expectedBackend());
       const status = await withDeadline(
         checkHealth(`127.0.0.1:${started.port}`),
         10_000,
@@ -104,6 +128,13 @@ Deno.test({
         child.kill("SIGKILL");
       } catch {
         // already exited
+      }
+      if (serverPid !== undefined) {
+        try {
+          Deno.kill(serverPid, "SIGKILL");
+        } catch {
+          // already exited
+        }
       }
       await child.status;
       for (let n = await lines.next(); !n.done; n = await lines.next()) {
