@@ -102,13 +102,17 @@ function rule(
       // activeOnly: R ≠ 0 only where the unit is on, z > 0, so z⁺ ≥ z > 0
       // (inputs ≥ 0), and a negative share only where z⁻ < 0: the
       // stabilisers' signs are known (+ε on z⁺, −ε on z⁻). Elsewhere the
-      // share is 0 and so is the quotient (divNoNan).
+      // share is 0; taking the part's own sign (relu(z⁺), min(z⁻, 0))
+      // keeps every denominator ≥ ε away from 0 there too, without
+      // divNoNan's slow comparison.
       const divide = (share: tf.Tensor, z: tf.Tensor, sign: 1 | -1) => {
         if (!context.activeOnly) {
           return divideStabilized(share, z, stabilizer);
         }
-        const quotient = tf.divNoNan(share, tf.add(z, sign * stabilizer));
-        return { quotient, absorbed: tf.mul(quotient, sign * stabilizer) };
+        const part = sign === 1 ? tf.relu(z) : negativePart(z);
+        const stab = sign * stabilizer;
+        const quotient = tf.div(share, tf.add(part, stab));
+        return { quotient, absorbed: tf.mul(quotient, stab) };
       };
       if (beta === 0) {
         const p = divide(relevance, zPlus, 1);

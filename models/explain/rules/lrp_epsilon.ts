@@ -56,13 +56,14 @@ export function Epsilon(options: EpsilonOptions = {}): Rule {
     ): Normalized {
       if (context.activeOnly && epsilon > 0) {
         // R ≠ 0 only where z + b > 0, where sign⁺ is +1: the stabiliser is
-        // +ε, added to the small bias instead of signed per element. Where
-        // R = 0 the quotient is 0 either way (divNoNan: z + b = −ε).
+        // +ε, not signed per element. relu(z + b) equals z + b there and
+        // keeps the denominator ≥ ε where R = 0 (quotient 0 either way).
+        const z = outputs[0] as tf.Tensor;
+        const on = tf.relu(context.bias === null ? z : tf.add(z, context.bias));
+        const quotient = tf.div(relevance, tf.add(on, epsilon));
         const shift = context.bias === null
           ? tf.scalar(epsilon)
           : tf.add(context.bias, epsilon);
-        const z = outputs[0] as tf.Tensor;
-        const quotient = tf.divNoNan(relevance, tf.add(z, shift));
         return { gradients: [quotient], absorbed: tf.mul(quotient, shift) };
       }
       const { quotient, absorbed } = divideStabilized(
