@@ -297,7 +297,22 @@ function runLayer(
   env.set(layer.outputs.h, h);
 }
 
-function splitSteps(t: tf.Tensor, steps: number): tf.Tensor[] {
+/**
+ * Splits a time-major [T·N, ...] tensor into its T steps. A recording pass
+ * (a trace, never differentiated) takes one unstack of the [T, N, ...] view
+ * (same values, one op); other passes take one differentiable gather per
+ * step (`takeStep`, whose gradient is a pad).
+ */
+function splitSteps(
+  t: tf.Tensor,
+  steps: number,
+  record: boolean,
+): tf.Tensor[] {
+  if (record && steps > 1) {
+    return tf.unstack(
+      tf.reshape(t, [steps, t.shape[0]! / steps, ...t.shape.slice(1)]),
+    );
+  }
   return Array.from({ length: steps }, (_, s) => takeStep(t, s, steps));
 }
 
@@ -364,7 +379,7 @@ export function execute(
         options,
       );
     }
-    pre.set(layer.name, splitSteps(part, steps));
+    pre.set(layer.name, splitSteps(part, steps, options.record));
   }
   // Phase 3: the step loop.
   const recorded: Activations[] = [];
@@ -378,7 +393,7 @@ export function execute(
   const staticSteps = options.record
     ? [...batched]
       .filter(([name]) => !options.batchStatics || readInLoop.has(name))
-      .map(([name, t]) => [name, splitSteps(t, steps)] as const)
+      .map(([name, t]) => [name, splitSteps(t, steps, true)] as const)
     : [];
   let env: Activations = new Map();
   for (let t = 0; t < steps; t++) {
