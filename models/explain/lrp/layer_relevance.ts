@@ -140,10 +140,12 @@ export function layerRelevance(
     case "pool": {
       // The pooled map is the trace's pool output (same kernel, same scale).
       const pooled = acts[op.layer.output];
+      // Pooled ReLU maps: the upper rule multiplies R by the pooled value,
+      // so R is 0 wherever it is (activeOnly).
       const r = applyRule(op.rule, op.map, {
         input: activation(acts, op.layer.input),
         relevance: out,
-        ...(pooled === undefined ? {} : { output: pooled }),
+        ...(pooled === undefined ? {} : { output: pooled, activeOnly: true }),
       });
       addRelevance(rel, op.layer.input, r.relevance);
       return r.absorbed;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import {
   checkNonNegative,
   divideStabilized,
@@ -50,7 +50,23 @@ export function Norm(options: NormOptions = {}): Rule {
     terms(context: RuleContext): Term[] {
       return [{ input: context.input, weight: context.weight, coefficient: 1 }];
     },
-    normalize(relevance: tf.Tensor, outputs: tf.Tensor[]): Normalized {
+    normalize(
+      relevance: tf.Tensor,
+      outputs: tf.Tensor[],
+      context: RuleContext,
+    ): Normalized {
+      if (context.activeOnly && stabilizer > 0) {
+        // R ≠ 0 only where z > 0 (sign⁺ = +1); relu(z) keeps the
+        // denominator ≥ ε where R = 0 (quotient 0 either way).
+        const quotient = tf.div(
+          relevance,
+          tf.add(tf.relu(outputs[0] as tf.Tensor), stabilizer),
+        );
+        return {
+          gradients: [quotient],
+          absorbed: tf.mul(quotient, stabilizer),
+        };
+      }
       const { quotient, absorbed } = divideStabilized(
         relevance,
         outputs[0] as tf.Tensor,

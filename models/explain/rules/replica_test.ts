@@ -219,6 +219,12 @@ Deno.test("applyRule() matches the plain-loop replica for every rule and layer k
 });
 
 const ACTIVE_ONLY: [string, Rule, (c: ReplicaCase) => ReplicaResult][] = [
+  // On pooled ReLU maps: R is 0 where the pooled value is.
+  [
+    "Norm",
+    Norm({ stabilizer: 1e-6 }),
+    (c: ReplicaCase) => replicaEpsilon({ ...c, bias: undefined }, 1e-6),
+  ],
   // Known stabiliser sign only (z⁺ computed): W·x is not used.
   [
     "ZPlus",
@@ -245,14 +251,16 @@ Deno.test("AlphaBeta (z⁺ = z − z⁻) and Epsilon (+ε) with W·x given and a
   await initBackend("wasm");
   let seed = 300;
   for (const [name, rule, replica] of ACTIVE_ONLY) {
-    for (const layer of ["dense", ...CONVS] as CaseLayer[]) {
+    const pool = name.startsWith("Norm");
+    const layers: CaseLayer[] = pool ? ["pool", "pool1"] : ["dense", ...CONVS];
+    for (const layer of layers) {
       const caseSeed = seed++;
       await t.step(`${name} on ${layer}`, async () => {
-        const c = makeCase(layer, "nonneg", caseSeed, { bias: true });
+        const c = makeCase(layer, "nonneg", caseSeed, { bias: !pool });
         // The upper relevance of a ReLU layer: zero where W·x + b ≤ 0.
         const [z, active] = tf.tidy(() => {
           const z = c.layer.forward(c.input, c.weight ?? null);
-          return [z, tf.step(tf.add(z, c.bias!), 0)];
+          return [z, tf.step(c.bias ? tf.add(z, c.bias) : z, 0)];
         });
         const relevance = tf.mul(c.relevance, active!);
         const r = await values(relevance);
