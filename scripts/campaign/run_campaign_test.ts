@@ -12,10 +12,10 @@ import {
   type ServerHandle,
   startServer,
 } from "../../server/main.ts";
-import { parseCampaign } from "./campaign_spec.ts";
+import { campaignUnits, parseCampaign } from "./campaign_spec.ts";
 import { runCampaign } from "./run_campaign.ts";
 import { readResults } from "./results_log.ts";
-import type { CampaignServer } from "./run_unit.ts";
+import { type CampaignServer, runUnit } from "./run_unit.ts";
 
 type LogRecord = Record<string, unknown>;
 
@@ -152,8 +152,9 @@ Deno.test("runCampaign() finishes on the survivor when a server dies mid-campaig
   }
 });
 
-Deno.test("runCampaign() reuses a model the server already holds instead of training it again", async () => {
+Deno.test("runCampaign() reuses a model the server already holds, and runUnit() imports it from a peer that holds it", async () => {
   await using a = await startLoopbackServer();
+  await using b = await startLoopbackServer();
   const dir = await Deno.makeTempDir({ prefix: "campaign_test_" });
   const servers: CampaignServer[] = [{
     address: a.address,
@@ -173,6 +174,28 @@ Deno.test("runCampaign() reuses a model the server already holds instead of trai
     assert.equal(second.finished[0]?.modelSource, "reused");
     assert.equal(second.finished[0]?.modelId, first.finished[0]?.modelId);
     assert.equal(calls(a.logs, "StartTraining"), 1);
+    // B has no model: it imports A's over ExportModel/ImportModel.
+    const onB: CampaignServer = {
+      address: b.address,
+      backend: "wasm",
+      client: createRnnExplainClient(b.address),
+    };
+    try {
+      const imported = await runUnit(onB, campaignUnits(one)[0]!, one, {
+        peers: servers,
+      });
+      assert.equal(imported.modelSource, "imported");
+      assert.equal(imported.server, b.address);
+      assert.equal(calls(b.logs, "StartTraining"), 0);
+      assert.equal(calls(b.logs, "ImportModel"), 1);
+      assert.equal(
+        imported.explainers[0]!.cosineSimilarity.mean,
+        first.finished[0]!.explainers[0]!.cosineSimilarity.mean,
+        "the same weights score the same",
+      );
+    } finally {
+      onB.client.close();
+    }
   } finally {
     servers[0]!.client.close();
     await Deno.remove(dir, { recursive: true });
