@@ -79,9 +79,55 @@ function calls(logs: LogRecord[], rpc: string): number {
   ).length;
 }
 
-Deno.test("runCampaign() finishes on the survivor when a server dies mid-campaign, and a restart recomputes nothing", async () => {
+/** A server as a separate process (to be SIGKILLed), on a free loopback port. */
+async function spawnServer(): Promise<
+  AsyncDisposable & { address: string; child: Deno.ChildProcess }
+> {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  const checkpointDir = await Deno.makeTempDir({ prefix: "campaign_srv_" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "server/main.ts",
+      "--host=127.0.0.1",
+      `--port=${port}`,
+      `--checkpoint-dir=${checkpointDir}`,
+      "--workers=1",
+      "--backend=wasm",
+      "--log-level=warn",
+    ],
+    cwd: new URL("../..", import.meta.url).pathname,
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const address = `127.0.0.1:${port}`;
+  const probeClient = createRnnExplainClient(address);
+  try {
+    await probeClient.waitForReady(60_000);
+  } finally {
+    probeClient.close();
+  }
+  return {
+    address,
+    child,
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+      await child.status;
+      await Deno.remove(checkpointDir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("runCampaign() finishes on the survivor when a server process is SIGKILLed mid-campaign, and a restart recomputes nothing", async () => {
   await using a = await startLoopbackServer();
-  await using b = await startLoopbackServer();
+  await using b = await spawnServer();
   const dir = await Deno.makeTempDir({ prefix: "campaign_test_" });
   const results = `${dir}/results.jsonl`;
   const servers: CampaignServer[] = [a, b].map((t) => ({
@@ -97,14 +143,14 @@ Deno.test("runCampaign() finishes on the survivor when a server dies mid-campaig
       log: (line) => {
         lines.push(line);
         // Kill B the moment it starts training its first unit.
-        if (!killed && line.includes(`: training`) && b.server) {
+        if (!killed && line.includes(`: training`)) {
           const unit = line.split(":")[0];
           const onB = lines.some((l) =>
             l.startsWith(`${unit}: start on ${b.address}`)
           );
           if (onB) {
             killed = true;
-            b.server.forceShutdown();
+            b.child.kill("SIGKILL");
           }
         }
       },
