@@ -36,6 +36,12 @@ export interface RunCampaignOptions {
    * @default 2000
    */
   retryDelayMs?: number;
+  /**
+   * Give up (the remaining units count as failed) once every server has been
+   * down for this long with nothing in flight, ms.
+   * @default 300000
+   */
+  giveUpAfterMs?: number;
   /** Stops the campaign; units in flight are lost (not recorded). */
   signal?: AbortSignal;
   /** Receives one line per event. */
@@ -107,6 +113,16 @@ export async function runCampaign(
   let inFlight = 0;
   const down = new Set<string>();
   const idle = () => new Promise((r) => setTimeout(r, retryDelayMs));
+  const giveUpAfterMs = options.giveUpAfterMs ?? 300_000;
+  let allDownSince: number | undefined;
+  const hopeless = () => {
+    if (inFlight > 0 || servers.some((s) => !down.has(s.address))) {
+      allDownSince = undefined;
+      return false;
+    }
+    allDownSince ??= Date.now();
+    return Date.now() - allDownSince >= giveUpAfterMs;
+  };
 
   async function slot(server: CampaignServer): Promise<void> {
     while (!options.signal?.aborted) {
@@ -117,6 +133,12 @@ export async function runCampaign(
           log(`${server.address} is back`);
         } catch {
           if (queue.length === 0 && inFlight === 0) return;
+          if (hopeless()) {
+            log(
+              `every server has been down for ${giveUpAfterMs} ms; giving up`,
+            );
+            return;
+          }
           await idle();
           continue;
         }

@@ -247,3 +247,30 @@ Deno.test("runCampaign() reuses a model the server already holds, and runUnit() 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("runCampaign() gives up, listing the units as failed, when every server stays down", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const address = `127.0.0.1:${(probe.addr as Deno.NetAddr).port}`;
+  probe.close(); // Nothing listens there any more.
+  const dir = await Deno.makeTempDir({ prefix: "campaign_test_" });
+  const client = createRnnExplainClient(address, { defaultTimeoutMs: 2000 });
+  try {
+    const outcome = await runCampaign(
+      parseCampaign({ ...CAMPAIGN, architectures: ["shallow"] }),
+      [{ address, backend: "wasm", client }],
+      `${dir}/r.jsonl`,
+      { retryDelayMs: 50, giveUpAfterMs: 300 },
+    );
+    assert.equal(outcome.finished.length, 0);
+    assert.deepEqual(
+      outcome.failed.map((f) => f.key).sort(),
+      [
+        "mnist|shallow|naive|fold 0/7|seed 1",
+        "mnist|shallow|naive|fold 1/7|seed 1",
+      ],
+    );
+  } finally {
+    client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
