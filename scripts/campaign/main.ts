@@ -13,6 +13,8 @@ import { parseArgs } from "node:util";
 import { createRnnExplainClient } from "../../client/mod.ts";
 import { CampaignError, parseCampaign } from "./campaign_spec.ts";
 import { runCampaign } from "./run_campaign.ts";
+import { readResults } from "./results_log.ts";
+import { reportMarkdown } from "../report/report_markdown.ts";
 import type { CampaignServer } from "./run_unit.ts";
 
 // deno-lint-ignore no-console
@@ -88,6 +90,20 @@ async function main(args: string[]): Promise<number> {
       } min`,
     );
     for (const f of outcome.failed) say(`failed: ${f.key}: ${f.error}`);
+    const all = await readResults(values.results);
+    if (all.length > 0) {
+      // The tables and findings without figures; campaign:report adds them.
+      await Deno.writeTextFile(
+        `${values.results}.md`,
+        reportMarkdown(all, {
+          source: values.results,
+          command: "deno task campaign",
+          figures: [],
+          explained: [],
+        }),
+      );
+      say(`wrote ${values.results}.md`);
+    }
     return outcome.failed.length === 0 ? 0 : 1;
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
