@@ -22,6 +22,11 @@
  *    of the front end's activations); what reaches `x` is the pixel
  *    relevance, handed to `onStep` T − 1 down to 0.
  *
+ * Without `onStep`, the R-LSTM family runs step 3 fused (`_fused_lstm.ts`):
+ * its trace-only factors over all T·N rows first, a few ops per step, and
+ * the cell's static input rows in step 4. The trace also keeps each static
+ * layer's W·x, which the rules reuse instead of recomputing it.
+ *
  * Every rule reports what it absorbs, so each sample's bookkeeping
  * start = input + absorbed + initial state + residual is measured, never
  * derived from a difference.
