@@ -12,14 +12,18 @@
  * Prints a Markdown table. The repetitions adapt to a time budget per cell
  * so the whole run stays around a minute on two busy cores.
  *
- * Usage: `deno task bench:explain` (`--allow-read` loads the wasm binary
- * from node_modules; `--allow-sys=loadavg` reports the machine's load).
+ * Usage: `deno task bench:explain [--backend=wasm|blas|auto|cpu]` (default
+ * `wasm`; `blas` is the OpenBLAS path the server's `auto` prefers, and
+ * needs the task's `--allow-ffi`). `--allow-read` loads the wasm binary
+ * from node_modules; `--allow-sys=loadavg` reports the machine's load.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import {
   type Architecture,
+  BACKEND_CHOICES,
+  type BackendChoice,
   createModel,
   createSpec,
   explain,
@@ -267,7 +271,19 @@ function loadAverage(): string {
   }
 }
 
-const backend = await initBackend("wasm");
+/** `--backend=NAME` from the command line; `wasm` when absent. */
+function backendFlag(args: readonly string[]): BackendChoice {
+  const flag = args.find((a) => a.startsWith("--backend="));
+  const name = flag === undefined ? "wasm" : flag.slice("--backend=".length);
+  if (!(BACKEND_CHOICES as readonly string[]).includes(name)) {
+    throw new TypeError(
+      `--backend must be one of ${BACKEND_CHOICES.join(", ")}: got "${name}"`,
+    );
+  }
+  return name as BackendChoice;
+}
+
+const backend = await initBackend(backendFlag(Deno.args));
 const began = performance.now();
 const loadBefore = loadAverage();
 const peakBefore = matMulPeak();
