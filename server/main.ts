@@ -36,6 +36,7 @@ import {
   startMetricsServer,
 } from "./metrics/mod.ts";
 import { loadTlsMaterial, type TlsMaterial } from "./tls_material.ts";
+import { recycleSessions } from "./session_recycling.ts";
 import { loadReflectionDescriptors } from "./reflection.ts";
 import {
   addRnnExplainServices,
@@ -206,6 +207,12 @@ export async function startServer(
     healthPort = probes === undefined
       ? undefined
       : await bind(probes, { ...config, port: config.healthPort! }, undefined);
+    // Deno 2.9.6 aborts on a client's GOAWAY after ~100 streams on one
+    // connection (denoland/deno#36788): no connection may carry that many.
+    const onRecycle = (streams: number) =>
+      log.debug({ streams }, "Connection recycled");
+    recycleSessions(server, { onRecycle });
+    if (probes !== undefined) recycleSessions(probes, { onRecycle });
     metrics = config.metricsPort === undefined
       ? undefined
       : startMetricsServer(registry, {
