@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 interface SoakReport {
   explanations: number;
   cancelled: number;
+  dropped: number;
   errors: number;
   errorSamples: string[];
   serverErrors: number;
@@ -55,13 +56,14 @@ async function runSoak(
 }
 
 Deno.test("scripts/soak.ts: 400 explanations from 16 concurrent clients, with cancels, leave no errors, flat worker tensors and bounded RSS, and the server exits 0 on SIGTERM", async () => {
-  // The server is stopped before the clients close: see the ignored test below.
+  // The server is stopped before the clients close: see the test below.
   const { code, report } = await runSoak([
     "--explanations=400",
     "--clients=16",
     "--sample-ms=250",
     "--cancel-every=25",
     "--shutdown-first",
+    "--max-dropped=12",
   ]);
   assert.deepEqual(report.verdict.failures, [], report.errorSamples.join("\n"));
   assert.equal(code, 0);
@@ -85,23 +87,28 @@ Deno.test("scripts/soak.ts: 400 explanations from 16 concurrent clients, with ca
   });
 });
 
-Deno.test({
-  name:
-    "scripts/soak.ts: the server outlives 16 clients closing their channels after 400 explanations",
-  // TODO(#7): fails with Deno 2.9.6 in most runs: the server process aborts
-  // inside nghttp2 (find_stream_on_goaway_func: `stream->closed_next ==
-  // NULL`, or SIGSEGV) when the clients' GOAWAY arrives,
-  // denoland/deno#36788. Enable once Deno is fixed.
-  ignore: true,
-  fn: async () => {
-    const { code, report } = await runSoak([
-      "--explanations=400",
-      "--clients=16",
-      "--sample-ms=250",
-    ]);
-    assert.equal(report.serverExit.aliveAfterClose, true);
-    assert.equal(report.errors, 0);
-    assert.deepEqual(report.verdict.failures, []);
-    assert.equal(code, 0);
-  },
+Deno.test("scripts/soak.ts: the server outlives 16 clients closing their channels after 400 explanations", async () => {
+  // TODO(#7): Deno 2.9.6 aborts the server inside nghttp2
+  // (find_stream_on_goaway_func: `stream->closed_next == NULL`, `free():
+  // invalid pointer`, or SIGSEGV) on a client's GOAWAY once the connection
+  // has carried ~100 streams (denoland/deno#36788). This run aborted the
+  // server in most runs before server/session_recycling.ts; the fast
+  // reproduction (16 channels, 400 health checks, then close) aborted 7/7
+  // before and 0/15 after. Recycling makes a grpc-js client on Deno drop a
+  // call now and then (UNAVAILABLE "Connection dropped", 0-4 per 400 in
+  // our runs), hence --max-dropped. Drop both once Deno is fixed.
+  const { code, report } = await runSoak([
+    "--explanations=400",
+    "--clients=16",
+    "--sample-ms=250",
+    "--max-dropped=12",
+  ]);
+  assert.deepEqual(report.serverExit, {
+    code: 0,
+    aliveAfterClose: true,
+    signal: null,
+  });
+  assert.equal(report.errors, 0, report.errorSamples.join("\n"));
+  assert.deepEqual(report.verdict.failures, []);
+  assert.equal(code, 0);
 });
