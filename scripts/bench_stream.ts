@@ -289,20 +289,35 @@ async function batchOne(b: Bench): Promise<void> {
 /** 50 streamed calls at once. */
 async function concurrent(b: Bench): Promise<void> {
   const start = performance.now();
-  const many = await Promise.all(
+  const settled = await Promise.allSettled(
     Array.from(
       { length: BATCH },
       (_, n) => timedExplain(b.client, b.x.subarray(n * SIZE, (n + 1) * SIZE)),
     ),
   );
   const wall = performance.now() - start;
+  const many = settled.flatMap((s) =>
+    s.status === "fulfilled" ? [s.value] : []
+  );
+  const failures = settled.flatMap((s) =>
+    s.status === "rejected" ? [String(s.reason?.message ?? s.reason)] : []
+  );
+  // A failed call is reported, not hidden: the figures cover the rest.
+  if (failures.length > 0) {
+    print(
+      `Explain stream, ${BATCH} calls at once: ${failures.length} failed (${
+        [...new Set(failures)].join("; ")
+      })`,
+    );
+  }
+  if (many.length === 0) return;
   const firsts = many.map((m) => m.first);
   print(
     `Explain stream, ${BATCH} calls at once: first message median ${
       ms(median(firsts))
     } (p95 ${ms(percentile(firsts, 0.95))}, fastest ${
       ms(Math.min(...firsts))
-    }), all ${BATCH} complete after ${ms(wall)}`,
+    }), all ${many.length} complete after ${ms(wall)}`,
   );
 }
 
@@ -399,20 +414,34 @@ async function cpuMs(serverPid: number): Promise<[number, number]> {
   }
 }
 
-/** `count` requests with `inFlight` outstanding at any time; returns requests/s. */
+/** Requests that failed in the pipelined rounds, by message (reported, not hidden). */
+const pipelineFailures: string[] = [];
+
+/**
+ * `count` requests with `inFlight` outstanding at any time; returns the
+ * completed requests per second (a failed one is recorded and not counted).
+ */
 async function throughput(
   count: number,
   inFlight: number,
   request: () => Promise<unknown>,
 ): Promise<number> {
   let next = 0;
+  let done = 0;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
-      while (next++ < count) await request();
+      while (next++ < count) {
+        try {
+          await request();
+          done++;
+        } catch (err) {
+          pipelineFailures.push(String((err as Error)?.message ?? err));
+        }
+      }
     }),
   );
-  return count / ((performance.now() - start) / 1000);
+  return done / ((performance.now() - start) / 1000);
 }
 
 /**
@@ -453,6 +482,13 @@ async function pipelined(b: Bench): Promise<void> {
       (100 * (l / s - 1)).toFixed(1)
     }% (pool throughput / gRPC throughput − 1)`,
   );
+  if (pipelineFailures.length > 0) {
+    print(
+      `  ${pipelineFailures.length} pipelined requests failed (${
+        [...new Set(pipelineFailures)].join("; ")
+      }), not counted`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
