@@ -91,8 +91,9 @@ Deno.test("scripts/soak.ts: the server outlives 16 clients closing their channel
   // TODO(#7): Deno 2.9.6 aborts the server inside nghttp2
   // (find_stream_on_goaway_func: `stream->closed_next == NULL`, `free():
   // invalid pointer`, or SIGSEGV) on a client's GOAWAY once the connection
-  // has carried ~100 streams (denoland/deno#36788). This run aborted the
-  // server in most runs before server/session_recycling.ts; the fast
+  // has carried ~100 streams (denoland/deno#36788). This run killed the
+  // server in 2/2 runs before server/session_recycling.ts (SIGSEGV,
+  // SIGABRT) and in 0/3 after; the fast
   // reproduction (16 channels, 400 health checks, then close) aborted 7/7
   // before and 0/15 after. Recycling makes a grpc-js client on Deno drop a
   // call now and then (UNAVAILABLE "Connection dropped", 0-4 per 400 in
