@@ -11,7 +11,7 @@ import type {
   ClientWritableStream,
   Metadata,
 } from "@grpc/grpc-js";
-import { RpcError } from "./rpc_error.ts";
+import { RpcError, Status } from "./rpc_error.ts";
 
 /** The parts of a generated method definition a call needs. */
 export interface MethodDefinition<Req, Res> {
@@ -31,6 +31,49 @@ export interface CallSettings {
   deadline: Date | undefined;
   /** Cancels the call. */
   signal: AbortSignal | undefined;
+  /**
+   * Further attempts after an UNAVAILABLE failure that received no response
+   * message; only for methods that are safe to repeat (read-only). 0 for
+   * none.
+   */
+  retries: number;
+}
+
+/** Pause before retry `attempt` (1-based): 25 ms, 100 ms, 400 ms, … */
+function backoffMs(attempt: number): number {
+  return 25 * 4 ** (attempt - 1);
+}
+
+/**
+ * Whether a failed attempt may be repeated: UNAVAILABLE (the connection
+ * dropped or was refused), retries left, not cancelled, and the pause ends
+ * before the deadline.
+ */
+function mayRetry(
+  error: RpcError,
+  attempt: number,
+  settings: CallSettings,
+): boolean {
+  return error.code === Status.UNAVAILABLE && attempt <= settings.retries &&
+    settings.signal?.aborted !== true &&
+    (settings.deadline === undefined ||
+      Date.now() + backoffMs(attempt) < settings.deadline.getTime());
+}
+
+/**
+ * The error a call ends with: when every attempt failed with UNAVAILABLE,
+ * the first one, whose message says why (a dropped connection, a server
+ * shutting down) where later ones often only say the connection was refused.
+ */
+function finalError(error: unknown, first: RpcError | undefined): unknown {
+  return first !== undefined && error instanceof RpcError &&
+      error.code === Status.UNAVAILABLE
+    ? first
+    : error;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function onAbort(
@@ -41,8 +84,31 @@ function onAbort(
   return () => signal?.removeEventListener("abort", cancel);
 }
 
-/** Makes a unary call. */
-export function unaryCall<Req, Res>(
+/**
+ * Makes a unary call, repeated up to `settings.retries` times after an
+ * UNAVAILABLE failure (see {@linkcode CallSettings.retries}).
+ */
+export async function unaryCall<Req, Res>(
+  client: Client,
+  method: MethodDefinition<Req, Res>,
+  request: Req,
+  settings: CallSettings,
+): Promise<Res> {
+  let first: RpcError | undefined;
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await unaryAttempt(client, method, request, settings);
+    } catch (error) {
+      if (!(error instanceof RpcError) || !mayRetry(error, attempt, settings)) {
+        throw finalError(error, first);
+      }
+      first ??= error;
+      await sleep(backoffMs(attempt));
+    }
+  }
+}
+
+function unaryAttempt<Req, Res>(
   client: Client,
   method: MethodDefinition<Req, Res>,
   request: Req,
@@ -72,8 +138,41 @@ export function unaryCall<Req, Res>(
   });
 }
 
-/** Makes a server-streaming call; breaking out of the loop cancels it. */
+/**
+ * Makes a server-streaming call; breaking out of the loop cancels it. An
+ * attempt that fails with UNAVAILABLE before its first response message is
+ * repeated up to `settings.retries` times; once a message has arrived, a
+ * failure ends the stream.
+ */
 export async function* serverStreamCall<Req, Res>(
+  client: Client,
+  method: MethodDefinition<Req, Res>,
+  request: Req,
+  settings: CallSettings,
+): AsyncGenerator<Res> {
+  let first: RpcError | undefined;
+  for (let attempt = 1;; attempt++) {
+    let received = false;
+    try {
+      for await (
+        const response of serverStreamAttempt(client, method, request, settings)
+      ) {
+        received = true;
+        yield response;
+      }
+      return;
+    } catch (error) {
+      if (
+        received || !(error instanceof RpcError) ||
+        !mayRetry(error, attempt, settings)
+      ) throw finalError(error, first);
+      first ??= error;
+      await sleep(backoffMs(attempt));
+    }
+  }
+}
+
+async function* serverStreamAttempt<Req, Res>(
   client: Client,
   method: MethodDefinition<Req, Res>,
   request: Req,

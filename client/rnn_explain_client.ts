@@ -118,6 +118,16 @@ export interface ClientOptions {
    * @default DEFAULT_CHANNEL_OPTIONS
    */
   channelOptions?: ChannelOptions;
+  /**
+   * How often a read-only call (List*, Get*, Classify, Explain,
+   * ExplainBatch, Evaluate, WatchTraining, ExportModel, health) is repeated
+   * after it fails with UNAVAILABLE before any response message arrived:
+   * the connection dropped (the server recycles HTTP/2 connections, see
+   * docs/deployment.md) or was refused. Pauses of 25 ms, 100 ms, … within the
+   * deadline. Calls that change state are never repeated.
+   * @default 2
+   */
+  retries?: number;
 }
 
 /** Options of one call. */
@@ -322,29 +332,50 @@ export function createRnnExplainClient(
   const explain = ExplainServiceService;
   const evaluation = EvaluationServiceService;
   return {
-    listModels: c.unary(model.listModels, ListModelsRequest),
-    getModel: c.unary(model.getModel, GetModelRequest),
+    listModels: c.unary(model.listModels, ListModelsRequest, "read-only"),
+    getModel: c.unary(model.getModel, GetModelRequest, "read-only"),
     deleteModel: c.unary(model.deleteModel, DeleteModelRequest),
-    exportModel: c.serverStream(model.exportModel, ExportModelRequest),
+    exportModel: c.serverStream(
+      model.exportModel,
+      ExportModelRequest,
+      "read-only",
+    ),
     importModel: c.clientStream(model.importModel, ImportModelRequest),
     startTraining: c.unary(training.startTraining, StartTrainingRequest),
-    watchTraining: c.serverStream(training.watchTraining, WatchTrainingRequest),
+    watchTraining: c.serverStream(
+      training.watchTraining,
+      WatchTrainingRequest,
+      "read-only",
+    ),
     cancelTraining: c.unary(training.cancelTraining, CancelTrainingRequest),
     listTrainingJobs: c.unary(
       training.listTrainingJobs,
       ListTrainingJobsRequest,
+      "read-only",
     ),
-    getTrainingJob: c.unary(training.getTrainingJob, GetTrainingJobRequest),
+    getTrainingJob: c.unary(
+      training.getTrainingJob,
+      GetTrainingJobRequest,
+      "read-only",
+    ),
     resumeTraining: c.unary(training.resumeTraining, ResumeTrainingRequest),
-    classify: c.unary(inference.classify, ClassifyRequest),
+    classify: c.unary(inference.classify, ClassifyRequest, "read-only"),
     classifyStream: c.bidiStream(
       inference.classifyStream,
       ClassifyStreamRequest,
     ),
-    listExplainers: c.unary(explain.listExplainers, ListExplainersRequest),
-    explain: c.serverStream(explain.explain, ExplainRequest),
-    explainBatch: c.unary(explain.explainBatch, ExplainBatchRequest),
-    evaluate: c.serverStream(evaluation.evaluate, EvaluateRequest),
+    listExplainers: c.unary(
+      explain.listExplainers,
+      ListExplainersRequest,
+      "read-only",
+    ),
+    explain: c.serverStream(explain.explain, ExplainRequest, "read-only"),
+    explainBatch: c.unary(
+      explain.explainBatch,
+      ExplainBatchRequest,
+      "read-only",
+    ),
+    evaluate: c.serverStream(evaluation.evaluate, EvaluateRequest, "read-only"),
     checkHealth: (service, call) => c.checkHealth(service, call),
     waitForReady: (timeoutMs) => c.waitForReady(timeoutMs),
     close: () => c.close(),
@@ -352,12 +383,20 @@ export function createRnnExplainClient(
   };
 }
 
+/**
+ * Whether a method may be repeated after UNAVAILABLE: `read-only` methods
+ * change nothing on the server; `once` methods (training, delete, import,
+ * ClassifyStream) are never repeated.
+ */
+type Repeat = "read-only" | "once";
+
 /** One channel and the settings every call shares; makes the four call shapes. */
 class Caller {
   readonly #address: string;
   readonly #options: ClientOptions;
   readonly #client: Client;
   readonly #defaultTimeoutMs: number;
+  readonly #retries: number;
 
   constructor(address: string, options: ClientOptions) {
     this.#address = address;
@@ -368,11 +407,18 @@ class Caller {
       { ...DEFAULT_CHANNEL_OPTIONS, ...options.channelOptions },
     );
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+    this.#retries = options.retries ?? 2;
+    if (!Number.isInteger(this.#retries) || this.#retries < 0) {
+      throw new TypeError(
+        `Cannot create the client: "retries" must be a non-negative integer, found ${options.retries}`,
+      );
+    }
   }
 
   unary<Req, Res>(
     generated: MethodDefinition<Req, Res>,
     codec: PartialCodec<Req>,
+    repeat: Repeat = "once",
   ) {
     const method = withSerializer(generated, codec);
     return (request?: PartialMessage<Req>, call?: CallOptions): Promise<Res> =>
@@ -380,13 +426,14 @@ class Caller {
         this.#client,
         method,
         codec.fromPartial(request ?? ({} as PartialMessage<Req>)),
-        this.#settings(call, true),
+        this.#settings(call, true, repeat),
       );
   }
 
   serverStream<Req, Res>(
     generated: MethodDefinition<Req, Res>,
     codec: PartialCodec<Req>,
+    repeat: Repeat = "once",
   ) {
     const method = withSerializer(generated, codec);
     return (request: PartialMessage<Req>, call?: CallOptions) =>
@@ -394,7 +441,7 @@ class Caller {
         this.#client,
         method,
         codec.fromPartial(request),
-        this.#settings(call, false),
+        this.#settings(call, false, repeat),
       );
   }
 
@@ -435,7 +482,7 @@ class Caller {
       this.#client,
       check,
       { service },
-      this.#settings(call, true),
+      this.#settings(call, true, "read-only"),
     );
     return response.status;
   }
@@ -460,7 +507,11 @@ class Caller {
   }
 
   /** Metadata (token first, then the call's), deadline and signal of one call. */
-  #settings(call: CallOptions = {}, unaryResponse: boolean): CallSettings {
+  #settings(
+    call: CallOptions = {},
+    unaryResponse: boolean,
+    repeat: Repeat = "once",
+  ): CallSettings {
     const metadata = new Metadata();
     if (this.#options.token !== undefined) {
       metadata.set("authorization", `Bearer ${this.#options.token}`);
@@ -476,6 +527,7 @@ class Caller {
         ? undefined
         : new Date(Date.now() + timeoutMs),
       signal: call.signal,
+      retries: repeat === "read-only" ? this.#retries : 0,
     };
   }
 }

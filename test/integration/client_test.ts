@@ -16,7 +16,7 @@ import {
   RpcError,
   Status,
 } from "../../client/mod.ts";
-import { NotFoundError } from "../../server/main.ts";
+import { NotFoundError, UnavailableError } from "../../server/main.ts";
 import { deferred, startTestServer, withDeadline } from "../_helpers.ts";
 
 /** A handler that waits until its call is aborted and reports the reason. */
@@ -121,6 +121,68 @@ Deno.test("a typed domain error arrives with its status, message and field", asy
     assert.equal(err.field, "model_id");
     return true;
   });
+});
+
+Deno.test("read-only calls are repeated after UNAVAILABLE up to `retries` times; calls that change state never are", async () => {
+  let gets = 0;
+  let starts = 0;
+  let streams = 0;
+  await using t = await startTestServer({
+    handlers: {
+      model: {
+        getModel: (request) => {
+          gets++;
+          if (gets <= 2) {
+            return Promise.reject(new UnavailableError("connection recycled"));
+          }
+          return Promise.resolve(
+            GetModelResponse.fromPartial({ model: { id: request.modelId } }),
+          );
+        },
+        exportModel: async function* () {
+          streams++;
+          throw new UnavailableError("connection recycled");
+        },
+      },
+      training: {
+        startTraining: () => {
+          starts++;
+          return Promise.reject(new UnavailableError("connection recycled"));
+        },
+      },
+    },
+  });
+  using client = t.connect();
+  const response = await client.getModel({ modelId: "m1" });
+  assert.equal(response.model?.id, "m1");
+  assert.equal(gets, 3, "two failed attempts, then the answer");
+
+  await assert.rejects(
+    client.startTraining({}),
+    (err: unknown) =>
+      err instanceof RpcError && err.code === Status.UNAVAILABLE,
+  );
+  assert.equal(starts, 1, "StartTraining is never repeated");
+
+  await assert.rejects(
+    async () => {
+      for await (const _ of client.exportModel({ modelId: "m1" })) {
+        // nothing arrives
+      }
+    },
+    (err: unknown) =>
+      err instanceof RpcError && err.code === Status.UNAVAILABLE,
+  );
+  assert.equal(streams, 3, "a stream that sent nothing is repeated twice");
+
+  gets = 0;
+  using once = t.connect({ retries: 0 });
+  await assert.rejects(
+    once.getModel({ modelId: "m1" }),
+    (err: unknown) =>
+      err instanceof RpcError && err.code === Status.UNAVAILABLE,
+  );
+  assert.equal(gets, 1, "retries: 0 turns repetition off");
 });
 
 Deno.test("an unexpected error becomes INTERNAL with a generic message, and its cause goes to the log", async () => {
