@@ -17,8 +17,10 @@
  *
  * Acceptance target: R-LSTM training ≥ 30% of the matmul peak.
  *
- * Usage: `deno task bench:training [--seconds=S] [--arch=NAME ...]`
- * (`--allow-read` loads the wasm binary from node_modules;
+ * Usage: `deno task bench:training [--seconds=S] [--arch=NAME ...]
+ * [--backend=wasm|blas|auto|cpu]` (default `wasm`; `blas` is the OpenBLAS
+ * path the server's `auto` prefers; `--allow-read` loads the wasm binary
+ * from node_modules;
  * `--allow-sys=loadavg` reports the machine's load).
  *
  * @module
@@ -27,6 +29,8 @@ import * as tf from "@tensorflow/tfjs";
 import {
   type Architecture,
   ARCHITECTURES,
+  BACKEND_CHOICES,
+  type BackendChoice,
   countFlops,
   createModel,
   createSpec,
@@ -148,7 +152,13 @@ function fixed(value: number, digits: number): string {
 }
 
 async function main(): Promise<void> {
-  const backend = await initBackend("wasm");
+  const choice = option("backend", "wasm")[0]!;
+  if (!(BACKEND_CHOICES as readonly string[]).includes(choice)) {
+    throw new RangeError(
+      `--backend must be one of ${BACKEND_CHOICES.join(", ")}: got "${choice}"`,
+    );
+  }
+  const backend = await initBackend(choice as BackendChoice);
   const seconds = Number(option("seconds", "4")[0]);
   const wanted = option("arch", "all");
   const architectures = wanted[0] === "all"
