@@ -25,6 +25,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { LayerWeights, ModelTrace } from "../../arch/rnn_model.ts";
 import { lstmCellRelevance, type RuleContext } from "../rules/mod.ts";
 import { forwardTerms } from "../_stacked_terms.ts";
+import { splitOnce } from "../_split_once.ts";
 import { FAST_DENSE } from "./_linear_maps.ts";
 import type { ActivationMap, RelevanceMap } from "./layer_relevance.ts";
 import type { LstmOp, PassPlan } from "./pass_plan.ts";
@@ -118,27 +119,6 @@ function staticRows(
   return t.rank === 2 ? t : tf.reshape(t, [t.shape[0]!, size]);
 }
 
-/**
- * Cuts a time-major [T·N, ...] tensor into its T steps with one read-back
- * and T uploads. On the `wasm` backend `tf.split` copies the *whole* input
- * out of the heap for every piece (`readSync` in its slice kernel), so T
- * pieces move T times the tensor through fresh buffers (and garbage); this
- * moves it twice. `tf.gather` copies only its rows but runs element by
- * element (measured 3.5 vs 0.5 ms median for 12 steps of [600, 192], while
- * tf.split's mean over 30 calls was 3.9 ms from its garbage).
- */
-function splitSteps(t: tf.Tensor, steps: number): tf.Tensor[] {
-  const values = t.dataSync() as Float32Array;
-  const [rows, ...rest] = t.shape as number[];
-  const shape = [rows! / steps, ...rest];
-  const width = values.length / steps;
-  return Array.from(
-    { length: steps },
-    (_, s) =>
-      tf.tensor(values.subarray(s * width, (s + 1) * width), shape, t.dtype),
-  );
-}
-
 /** Stacks m copies of `r` side by side (m = 1: `r` itself). */
 function repeat(r: tf.Tensor, m: number): tf.Tensor {
   return m === 1 ? r : tf.concat(new Array(m).fill(r), 1);
@@ -205,10 +185,9 @@ export function prepareFusedLstm(
     const kernel = terms.length === 1
       ? terms[0]!.weight!
       : tf.concat(terms.map((t) => t.weight!), 1);
-    const kernels = tf.split(
-      tf.transpose(kernel),
-      op.inputs.map((i) => i.size),
-      1,
+    // Per input its rows, then transposed (one read-back: ../_split_once.ts).
+    const kernels = splitOnce(kernel, op.inputs.map((i) => i.size)).map((k) =>
+      tf.transpose(k)
     );
     const cell = stacked(trace, op.layer.outputs.c);
     const keep = lstmCellRelevance({
@@ -219,8 +198,9 @@ export function prepareFusedLstm(
     }, op.cell).previousCell;
     return {
       terms: terms.length,
-      keep: splitSteps(keep, steps),
-      factors: splitSteps(factorsAll, steps),
+      // One read-back each instead of tf.split's copy per step.
+      keep: splitOnce(keep, steps),
+      factors: splitOnce(factorsAll, steps),
       factorsAll,
       absorbedAll: absorbed,
       kernels,
