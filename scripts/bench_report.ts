@@ -51,6 +51,8 @@ import {
   type PartialMessage,
   Problem,
   type RnnExplainClient,
+  RpcError,
+  Status,
 } from "../client/mod.ts";
 import {
   type Architecture,
@@ -228,6 +230,27 @@ interface Timed {
 }
 
 /**
+ * Timed calls that failed with UNAVAILABLE, by message: they are left out
+ * of the figures and counted in the report (the server recycles HTTP/2
+ * connections, and a grpc-js client on Deno can lose a call then; see
+ * docs/deployment.md). Any other failure ends the run.
+ */
+const failedCalls = new Map<string, number>();
+
+/** Runs one timed call; `undefined` when it failed with UNAVAILABLE (counted). */
+async function attempt(call: () => Promise<Timed>): Promise<Timed | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof RpcError) || error.code !== Status.UNAVAILABLE) {
+      throw error;
+    }
+    failedCalls.set(error.details, (failedCalls.get(error.details) ?? 0) + 1);
+    return undefined;
+  }
+}
+
+/**
  * Runs `call` from `concurrency` loops, first once per loop untimed (each
  * worker loads the model), then until `seconds` passed and at least
  * `minCalls` calls were timed.
@@ -238,7 +261,7 @@ async function measure(
   batch: number,
   call: () => Promise<Timed>,
 ): Promise<Cell> {
-  await Promise.all(Array.from({ length: concurrency }, call));
+  await Promise.all(Array.from({ length: concurrency }, () => attempt(call)));
   const latencies: number[] = [];
   const firsts: number[] = [];
   const start = performance.now();
@@ -247,7 +270,8 @@ async function measure(
       performance.now() - start < sizes.cellSeconds * 1000 ||
       latencies.length < sizes.minCalls
     ) {
-      const t = await call();
+      const t = await attempt(call);
+      if (t === undefined) continue;
       latencies.push(t.latency);
       if (t.first !== undefined) firsts.push(t.first);
     }
@@ -862,6 +886,11 @@ function format(r: Results): string {
     `| date | ${r.date} |`,
     `| command | \`${r.command}\` |`,
     `| commit | ${r.revision ?? "unknown (not run in a git checkout)"} |`,
+    `| calls failed with UNAVAILABLE (left out of the figures) | ${
+      failedCalls.size === 0
+        ? "none"
+        : [...failedCalls].map(([m, n]) => `${n} × "${m}"`).join(", ")
+    } |`,
     "",
   );
 
