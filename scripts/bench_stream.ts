@@ -270,8 +270,21 @@ function direct(pool: ComputePool, b: Bench) {
 /** Streamed Explain at batch 1, one call at a time. */
 async function batchOne(b: Bench): Promise<void> {
   const single = [];
+  // A failed call is reported, not hidden: the figures cover the rest.
+  const failures: string[] = [];
   for (let i = 0; i < SINGLE_RUNS; i++) {
-    single.push(await timedExplain(b.client, b.x.subarray(0, SIZE)));
+    try {
+      single.push(await timedExplain(b.client, b.x.subarray(0, SIZE)));
+    } catch (error) {
+      failures.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  if (failures.length > 0) {
+    print(
+      `Explain stream, batch 1: ${failures.length} of ${SINGLE_RUNS} calls failed (${
+        [...new Set(failures)].join("; ")
+      })`,
+    );
   }
   const firsts = single.map((s) => s.first);
   const totals = single.map((s) => s.total);
