@@ -273,11 +273,14 @@ Deno.test("ComputePool.run() refuses with ResourceExhaustedError when the queue 
 Deno.test("ComputePool.run() stops a cancelled explanation between steps and serves the next task", async () => {
   await withTempDir(async (dir) => {
     const ref = await saveModel(dir, "full", FULL_SPEC);
-    const { x, labels } = randomBatch(150);
+    // Large enough that the 12 steps take well over the worker's 10 ms
+    // between yields (150 sequences no longer did once explanations got
+    // faster, and all 12 steps went out before the cancel was read).
+    const { x, labels } = randomBatch(600);
     const task = {
       kind: "explain",
       model: ref,
-      inputs: batchInputs(x, 150, labels),
+      inputs: batchInputs(x, 600, labels),
       ...LRP,
     } as const;
     using pool = createComputePool({ workers: 1 });
