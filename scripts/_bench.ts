@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { fileURLToPath } from "node:url";
 import {
+  BACKEND_CHOICES,
   type BackendChoice,
   createModel,
   encodeCheckpoint,
@@ -76,6 +77,33 @@ export function loadavg(): number[] | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The load averages as text, or why they are unavailable. */
+export function loadAverageText(): string {
+  return loadavg()?.map((v) => v.toFixed(2)).join(", ") ??
+    "unavailable (needs --allow-sys=loadavg)";
+}
+
+/**
+ * The backend named by `--backend=NAME` among `args`, or `fallback` when the
+ * flag is absent.
+ *
+ * @throws {RangeError} when the name is not one of `BACKEND_CHOICES`
+ */
+export function backendOption(
+  args: readonly string[],
+  fallback: BackendChoice,
+): BackendChoice {
+  const flag = args.findLast((a) => a.startsWith("--backend="));
+  if (flag === undefined) return fallback;
+  const name = flag.slice("--backend=".length);
+  if (!(BACKEND_CHOICES as readonly string[]).includes(name)) {
+    throw new RangeError(
+      `--backend must be one of ${BACKEND_CHOICES.join(", ")}: got "${name}"`,
+    );
+  }
+  return name as BackendChoice;
 }
 
 /** The machine a benchmark ran on. */

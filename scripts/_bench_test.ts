@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { initBackend, tensorMemory } from "../models/mod.ts";
 import {
+  backendOption,
   matmulGflops,
   median,
   percentile,
@@ -48,4 +49,20 @@ Deno.test("readProcFile() reads /proc without --allow-all, or says it cannot", a
   const text = await readProcFile("/proc/self/status");
   if (Deno.build.os === "linux") assert.match(text ?? "", /^Name:/m);
   assert.equal(await readProcFile("/proc/no-such-file"), undefined);
+});
+
+Deno.test("backendOption() reads the last --backend=NAME, falls back without one, and refuses unknown names", () => {
+  assert.equal(backendOption([], "wasm"), "wasm");
+  assert.equal(backendOption(["--seconds=1"], "auto"), "auto");
+  assert.equal(backendOption(["--backend=blas"], "wasm"), "blas");
+  assert.equal(
+    backendOption(["--backend=cpu", "--backend=blas"], "wasm"),
+    "blas",
+  );
+  assert.throws(
+    () => backendOption(["--backend=gpu"], "wasm"),
+    new RangeError(
+      '--backend must be one of auto, tensorflow, blas, wasm, cpu: got "gpu"',
+    ),
+  );
 });

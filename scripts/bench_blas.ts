@@ -24,6 +24,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { loadAverageText, median } from "./_bench.ts";
 import {
   type Architecture,
   createModel,
@@ -85,11 +86,6 @@ function values(count: number, seed: number): Float32Array {
     x[i] = state / 2147483648 - 1;
   }
   return x;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
 }
 
 /** Median milliseconds of `run` after one warm-up, within the time budget. */
@@ -286,18 +282,10 @@ async function profile(
   }
 }
 
-function loadAverage(): string {
-  try {
-    return Deno.loadavg().map((v) => v.toFixed(2)).join(", ");
-  } catch {
-    return "unavailable (needs --allow-sys=loadavg)";
-  }
-}
-
 const info = await initBackend("auto", { blasThreads: THREADS });
 const hasBlas = info.name === "blas";
 const began = performance.now();
-const loadBefore = loadAverage();
+const loadBefore = loadAverageText();
 const peaks: Record<string, number> = {};
 await tf.setBackend("wasm");
 peaks.wasm = matMulPeak();
@@ -332,7 +320,7 @@ const lines = [
   "# OpenBLAS path benchmark",
   "",
   `Deno ${Deno.version.deno}, TF.js ${tf.version.tfjs}, ${navigator.hardwareConcurrency} logical cores; ` +
-  `load average before: ${loadBefore}, after: ${loadAverage()}; ${
+  `load average before: ${loadBefore}, after: ${loadAverageText()}; ${
     ((performance.now() - began) / 1000).toFixed(0)
   } s.`,
   hasBlas

@@ -20,10 +20,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { backendOption, loadAverageText, median } from "./_bench.ts";
 import {
   type Architecture,
-  BACKEND_CHOICES,
-  type BackendChoice,
   createModel,
   createSpec,
   explain,
@@ -117,14 +116,6 @@ function uniform(
     out[i] = low + (high - low) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
   }
   return out;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? sorted[mid]!
-    : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
@@ -263,29 +254,9 @@ async function benchModel(
   }
 }
 
-function loadAverage(): string {
-  try {
-    return Deno.loadavg().map((v) => v.toFixed(2)).join(", ");
-  } catch {
-    return "unavailable (needs --allow-sys=loadavg)";
-  }
-}
-
-/** `--backend=NAME` from the command line; `wasm` when absent. */
-function backendFlag(args: readonly string[]): BackendChoice {
-  const flag = args.find((a) => a.startsWith("--backend="));
-  const name = flag === undefined ? "wasm" : flag.slice("--backend=".length);
-  if (!(BACKEND_CHOICES as readonly string[]).includes(name)) {
-    throw new TypeError(
-      `--backend must be one of ${BACKEND_CHOICES.join(", ")}: got "${name}"`,
-    );
-  }
-  return name as BackendChoice;
-}
-
-const backend = await initBackend(backendFlag(Deno.args));
+const backend = await initBackend(backendOption(Deno.args, "wasm"));
 const began = performance.now();
-const loadBefore = loadAverage();
+const loadBefore = loadAverageText();
 const peakBefore = matMulPeak();
 const results = [];
 for (const architecture of ARCHITECTURES) {
@@ -297,7 +268,7 @@ const lines = [
   `# Explanation benchmark`,
   "",
   `Backend \`${backend.name}\` (TF.js ${tf.version.tfjs}), Deno ${Deno.version.deno}, ` +
-  `${navigator.hardwareConcurrency} logical cores, load average before: ${loadBefore}, after: ${loadAverage()}.`,
+  `${navigator.hardwareConcurrency} logical cores, load average before: ${loadBefore}, after: ${loadAverageText()}.`,
   `512³ matmul peak: ${peakBefore.gflops.toFixed(1)} GFLOP/s before, ${
     peakAfter.gflops.toFixed(1)
   } GFLOP/s after (best of 10).`,

@@ -34,6 +34,7 @@ import {
   type ModelRef,
 } from "../server/compute/mod.ts";
 import { openModelStore } from "../server/storage/mod.ts";
+import { median, print } from "./_bench.ts";
 
 const BATCH = 50;
 /** Batches per round: a multiple of both pool sizes. */
@@ -83,12 +84,6 @@ function loadavg(): string {
   }
 }
 
-/** Scripts print their results (STYLE.md allows console in scripts/). */
-function print(line: string): void {
-  // deno-lint-ignore no-console
-  console.log(line);
-}
-
 const SPIN_WORKER = `onmessage = (e) => {
   const a = new Float32Array(65536).fill(1.0001);
   let s = 0;
@@ -131,11 +126,6 @@ async function spinCeiling(): Promise<number> {
   } finally {
     URL.revokeObjectURL(url);
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 await initBackend("wasm");

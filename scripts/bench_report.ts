@@ -66,6 +66,7 @@ import {
   tensorMemory,
 } from "../models/mod.ts";
 import {
+  backendOption,
   gitRevision,
   loadavg,
   type LogRecord,
@@ -433,7 +434,7 @@ export async function runReport(options: ReportOptions): Promise<string> {
     // theirs, and the peaks below re-check that this thread matches them.
     // The same choice as the server's ("auto" unless --backend is given);
     // checked against its workers' below.
-    const local = await initBackend(backendFlag(options.serverFlags) ?? "auto");
+    const local = await initBackend(backendOption(options.serverFlags, "auto"));
     for (const [arch, spec] of specs) {
       parameters.set(
         arch,
@@ -650,14 +651,6 @@ function progress(what: string): void {
   // Progress goes to stderr so that stdout is the report alone.
   // deno-lint-ignore no-console
   console.error(`bench: ${what}`);
-}
-
-function backendFlag(flags: readonly string[]): BackendChoice | undefined {
-  const flag = flags.find((f) => f.startsWith("--backend="));
-  const value = flag?.slice("--backend=".length);
-  return value === undefined || value === "auto"
-    ? undefined
-    : value as BackendChoice;
 }
 
 /** The workers' live tensor counts in the latest explain log line. */

@@ -30,7 +30,6 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
 import {
   createRnnExplainClient,
   encodeTensor,
@@ -53,6 +52,7 @@ import {
   type ModelRef,
 } from "../server/compute/mod.ts";
 import { openModelStore } from "../server/storage/mod.ts";
+import { median, percentile, print, ROOT } from "./_bench.ts";
 
 const T = 12;
 const SIZE = T * 28 * 7;
@@ -68,28 +68,10 @@ const PIPELINE_REQUESTS = 12;
 const PIPELINE_ROUNDS = 3;
 /** ExplainBatch calls before any measurement (a long-running server is warm). */
 const WARMUP_BATCHES = 20;
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const EXPLAINER = {
   method: Method.METHOD_LRP_ALPHA_BETA,
   params: { alpha: 1.5, beta: 0.5 },
 };
-
-/** Scripts print their results (STYLE.md allows console in scripts/). */
-function print(line: string): void {
-  // deno-lint-ignore no-console
-  console.log(line);
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
-}
 
 function ms(value: number): string {
   return `${value.toFixed(1)} ms`;

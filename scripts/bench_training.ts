@@ -26,11 +26,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { backendOption } from "./_bench.ts";
 import {
   type Architecture,
   ARCHITECTURES,
-  BACKEND_CHOICES,
-  type BackendChoice,
   countFlops,
   createModel,
   createSpec,
@@ -152,13 +151,7 @@ function fixed(value: number, digits: number): string {
 }
 
 async function main(): Promise<void> {
-  const choice = option("backend", "wasm")[0]!;
-  if (!(BACKEND_CHOICES as readonly string[]).includes(choice)) {
-    throw new RangeError(
-      `--backend must be one of ${BACKEND_CHOICES.join(", ")}: got "${choice}"`,
-    );
-  }
-  const backend = await initBackend(choice as BackendChoice);
+  const backend = await initBackend(backendOption(Deno.args, "wasm"));
   const seconds = Number(option("seconds", "4")[0]);
   const wanted = option("arch", "all");
   const architectures = wanted[0] === "all"
