@@ -8,19 +8,14 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { credentials, makeClientConstructor } from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
+import { OPENBLAS_PATHS } from "../../models/kernels/blas/mod.ts";
 import { withDeadline } from "../_helpers.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Where `auto` finds OpenBLAS on Debian (models/kernels/blas/_openblas.ts). */
-const OPENBLAS = [
-  "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
-  "/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
-];
-
 /** The backend `deno task start` (backend `auto`, `--allow-ffi`) should pick here. */
 function expectedBackend(): string {
-  for (const path of OPENBLAS) {
+  for (const path of OPENBLAS_PATHS.filter((p) => p.startsWith("/"))) {
     try {
       Deno.statSync(path);
       return "blas";

@@ -1,7 +1,8 @@
 /**
  * OpenBLAS-backed TensorFlow.js kernels (through Deno FFI) and the `blas`
  * backend that runs them on the `wasm` backend's heap. Only
- * `models/backend.ts` imports this module.
+ * `models/backend.ts` imports this module (and the start-task test reads
+ * `OPENBLAS_PATHS`).
  *
  * @module
  */
