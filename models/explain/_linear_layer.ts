@@ -61,6 +61,21 @@ export interface LinearLayer {
       inputShape: readonly number[],
     ): tf.Tensor;
   };
+  /**
+   * Optional: `Lᵀ(g; w_j)` for several weights and one gradient in one
+   * call, interleaved along the last axis (shaped like the layer input with
+   * its last axis C read as C·m, input unit c of weight j at c·m + j),
+   * where that is cheaper than m transposes. Returns undefined where it
+   * does not pay: the caller then transposes weight by weight.
+   * Caller owns the returned tensor.
+   *
+   * @param inputShape the layer input shape; its batch entry is ignored
+   */
+  transposeEach?(
+    g: tf.Tensor,
+    weights: readonly tf.Tensor[],
+    inputShape: readonly number[],
+  ): tf.Tensor | undefined;
 }
 
 /** One term `z_k = L(x_k; w_k)` of a rule's decomposition of a layer. */

@@ -10,8 +10,10 @@
  *   space with in/out channels swapped (stride 1 and symmetric `SAME`
  *   padding make the adjoint a `SAME` convolution again), instead of
  *   `conv2dTranspose` (measured 19 vs 127 ms at 50×28×7, 5×5, 24→25
- *   channels); onto a single input channel, a depthwise convolution and a
- *   channel sum instead. Even kernels keep `conv2dTranspose`;
+ *   channels); onto a single input channel, one banded `kh × 1`
+ *   convolution over image rows (`_band_conv.ts`), which also serves
+ *   several kernels of one gradient at once (`transposeEach`: zᴮ's two).
+ *   Even kernels keep `conv2dTranspose`;
  * - the thesis's pooling: forward with the backend's `avgPool` (SAME
  *   windows averaged over their valid elements, like the map); transpose:
  *   each window's gradient times scale / (valid
@@ -28,6 +30,7 @@ import {
   DENSE,
   type LinearLayer,
 } from "../rules/mod.ts";
+import { bandTranspose } from "./_band_conv.ts";
 
 /** {@linkcode DENSE} with a fast transpose; `adjoint` keeps Wᵀ per pass. */
 export const FAST_DENSE: LinearLayer = Object.freeze({
@@ -51,16 +54,20 @@ function flipKernel(k: tf.Tensor4D): tf.Tensor4D {
 /**
  * The adjoint of an odd-kernel convolution from its flipped kernel
  * K' [kh, kw, co, ci]: `conv2d(g, K')`, or, for a single input channel
- * (a first layer onto pixels), a depthwise convolution of each of g's co
- * channels with its own slice of K' followed by a sum over channels: the
- * same products (Σ_f conv(g_f, K'_f)), but XNNPACK's depthwise kernel
- * instead of a 1-output-channel convolution (measured 28 vs 70 ms at
- * 600×28×7, 5×5, 24→1 channels; with 2 or 3 input channels the plain
- * convolution is faster again).
+ * (a first layer onto pixels), the banded row convolution of
+ * `_band_conv.ts`: the same products, as one convolution with W·co input
+ * channels instead of a 1-output-channel convolution or a depthwise
+ * convolution and a channel sum (measured 70 and 28 ms at 600×28×7, 5×5,
+ * 24→1 channels); with 2 or 3 input channels the plain convolution is
+ * faster again.
  */
 function flippedAdjoint(g: tf.Tensor4D, flipped: tf.Tensor4D): tf.Tensor {
   if (flipped.shape[3] !== 1) return tf.conv2d(g, flipped, 1, "same");
-  return tf.sum(tf.depthwiseConv2d(g, flipped, 1, "same"), 3, true);
+  return bandTranspose(g, [flipped]);
+}
+
+function isOdd(k: tf.Tensor): boolean {
+  return k.shape[0]! % 2 === 1 && k.shape[1]! % 2 === 1;
 }
 
 /** {@linkcode CONV2D} with a fast transpose for odd kernels. */
@@ -75,6 +82,17 @@ export const FAST_CONV2D: LinearLayer = Object.freeze({
     const [kh, kw] = k.shape;
     if (kh % 2 === 0 || kw % 2 === 0) return CONV2D.transpose(g, k, inputShape);
     return flippedAdjoint(g as tf.Tensor4D, flipKernel(k));
+  },
+  // One banded convolution for every kernel, onto one input channel.
+  transposeEach(
+    g: tf.Tensor,
+    weights: readonly tf.Tensor[],
+  ): tf.Tensor | undefined {
+    const kernels = weights as readonly tf.Tensor4D[];
+    if (!kernels.every((k) => isOdd(k) && k.shape[2] === 1)) return undefined;
+    return tf.tidy(() =>
+      bandTranspose(g as tf.Tensor4D, kernels.map(flipKernel))
+    );
   },
   // Even kernels keep the kernel itself and conv2dTranspose.
   adjoint: Object.freeze({

@@ -20,7 +20,7 @@ const CASES: [string, LinearLayer, LinearLayer, number[], number[] | null][] = [
   ["dense", FAST_DENSE, DENSE, [3, 7], [7, 4]],
   ["conv2d 5×5", FAST_CONV2D, CONV2D, [2, 7, 4, 2], [5, 5, 2, 3]],
   ["conv2d 3×3", FAST_CONV2D, CONV2D, [2, 6, 5, 3], [3, 3, 3, 4]],
-  // One input channel: the adjoint is a depthwise convolution and a sum.
+  // One input channel: the adjoint is a banded row convolution.
   ["conv2d 5×5 onto 1 channel", FAST_CONV2D, CONV2D, [3, 9, 4, 1], [
     5,
     5,

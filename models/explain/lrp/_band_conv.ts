@@ -1,0 +1,106 @@
+/**
+ * The transpose of a stride-1 `SAME` convolution with an odd kernel onto few
+ * input channels (a first layer onto pixels), as one convolution whose
+ * columns are channels: each image row of the gradient, W·co values, is
+ * mapped by a banded matrix to W·ci·m values, and the kernel's rows are the
+ * kernel height of a `kh × 1` convolution over the image rows.
+ *
+ * For g [N, H, W, co] and flipped kernels K'_j [kh, kw, co, ci] (the kernels
+ * flipped in space with in/out channels swapped, j = 1 … m):
+ *
+ * `B[dy, 0, (x, f), (x', c, j)] = K'_j[dy, x − x' + pw, f, c]` where
+ * `0 ≤ x − x' + pw < kw` (else 0), pw = (kw − 1) / 2, and
+ * `Lᵀ(g; K_j)[n, y, x', c] = conv2d(g as [N, H, 1, W·co], B)[n, y, 0, (x', c, j)]`:
+ * the `SAME` padding of the rows is the convolution's own, and that of the
+ * columns is the band's missing entries.
+ *
+ * Why: onto one channel, the stock forms are a convolution with one output
+ * channel or a depthwise convolution per kernel plus a channel sum, both far
+ * from the backend's matrix-product speed. The band does ≈ W / kw more
+ * multiply-adds (≈ 1.7× at W = 7, kw = 5) but as one convolution with W·co
+ * input and W·ci·m output channels, and serves m kernels in one call:
+ * measured 12.5 ms against 32 ms for the two depthwise convolutions and
+ * channel sums of zᴮ at 600 × 28 × 7, 5 × 5, 24 → 1 channel (`wasm` and
+ * `blas` alike).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/**
+ * S [W·W, kw]: S[(x, x'), d] = 1 where d = x − x' + pw. A constant of the
+ * geometry, built on the host.
+ */
+function selector(width: number, kw: number): tf.Tensor2D {
+  const pw = (kw - 1) / 2;
+  const values = new Float32Array(width * width * kw);
+  for (let x = 0; x < width; x++) {
+    for (let xp = 0; xp < width; xp++) {
+      const d = x - xp + pw;
+      if (d >= 0 && d < kw) values[(x * width + xp) * kw + d] = 1;
+    }
+  }
+  return tf.tensor2d(values, [width * width, kw]);
+}
+
+/**
+ * The band kernel [kh, 1, W·co, W·ci·m] of flipped kernels, for images W
+ * columns wide. Caller owns the returned tensor.
+ *
+ * @param flipped the flipped kernels K'_j [kh, kw, co, ci], all one shape, odd kh and kw
+ * @param width W, the image width
+ * @returns the band kernel
+ */
+export function bandKernel(
+  flipped: readonly tf.Tensor4D[],
+  width: number,
+): tf.Tensor4D {
+  return tf.tidy(() => bandKernelOf(flipped, width));
+}
+
+function bandKernelOf(
+  flipped: readonly tf.Tensor4D[],
+  width: number,
+): tf.Tensor4D {
+  const [kh, kw, co, ci] = flipped[0]!.shape;
+  const m = flipped.length;
+  // [kh, kw, co, ci, m] → [kw, kh·co·ci·m]
+  const stacked = m === 1
+    ? tf.reshape(flipped[0]!, [kh, kw, co, ci, 1])
+    : tf.stack(flipped as tf.Tensor4D[], 4);
+  const byColumn = tf.reshape(
+    tf.transpose(stacked, [1, 0, 2, 3, 4]),
+    [kw, kh * co * ci * m],
+  );
+  // [W·W, kh·co·ci·m] = [x, x', dy, f, (c, j)] → [dy, x, f, x', (c, j)]
+  const spread = tf.reshape(
+    tf.matMul(selector(width, kw), byColumn),
+    [width, width, kh, co, ci * m],
+  );
+  return tf.reshape(
+    tf.transpose(spread, [2, 0, 3, 1, 4]),
+    [kh, 1, width * co, width * ci * m],
+  );
+}
+
+/**
+ * `Lᵀ(g; K_j)` for every j, interleaved along the last axis: [N, H, W, ci·m]
+ * with input channel c of kernel j at c·m + j. Caller owns the returned
+ * tensor.
+ *
+ * @param g the output gradient [N, H, W, co]
+ * @param flipped the flipped kernels K'_j [kh, kw, co, ci], odd kh and kw
+ * @returns the transposes, [N, H, W, ci·m]
+ */
+export function bandTranspose(
+  g: tf.Tensor4D,
+  flipped: readonly tf.Tensor4D[],
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, h, w, co] = g.shape;
+    const ci = flipped[0]!.shape[3];
+    const rows = tf.reshape(g, [n, h, 1, w * co]) as tf.Tensor4D;
+    const out = tf.conv2d(rows, bandKernel(flipped, w), 1, "same");
+    return tf.reshape(out, [n, h, w, ci * flipped.length]) as tf.Tensor4D;
+  });
+}
