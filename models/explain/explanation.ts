@@ -120,6 +120,15 @@ export interface ExplainOptions {
   /** Checked between time steps; an abort rejects with the signal's reason. */
   readonly signal?: AbortSignal;
   /**
+   * How a long pass lets other work run (at most every 10 ms, right before
+   * it checks `signal`). The default, a macrotask (`setTimeout(0)`, about
+   * 2 ms in Deno), lets abort events, timers and I/O through. A caller that
+   * learns of cancellation without its event loop (a compute worker reading
+   * a shared cancel flag, which aborts `signal` here) passes a cheaper one.
+   * @default a `setTimeout(0)` round trip
+   */
+  readonly yieldToEventLoop?: () => void | Promise<void>;
+  /**
    * Receives each step's relevance as soon as it is computed (T − 1 down to
    * 0). With it, the LRP / deep Taylor passes finish each step's input
    * layers right after the step (streaming); without it they walk the input
@@ -197,23 +206,34 @@ export function argmax(
   return best;
 }
 
+/** What {@linkcode yieldIfDue} reads of a pass's options. */
+export type YieldOptions = Pick<ExplainOptions, "signal" | "yieldToEventLoop">;
+
+function macrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /**
- * Yields to the event loop when more than `budgetMs` passed since `since`, so
- * that abort messages and streams stay responsive during long passes without
- * paying a macrotask per step; then checks the signal.
+ * Yields to the event loop (`options.yieldToEventLoop`, by default a
+ * macrotask) when more than `budgetMs` passed since `since`, so that abort
+ * messages and streams stay responsive during long passes without paying a
+ * macrotask per step; then checks the signal.
  *
+ * @param since the time of the last yield (`performance.now()`)
+ * @param options the pass's signal and way of yielding
+ * @param budgetMs the most milliseconds between two yields
  * @returns the time of the last yield
  */
 export async function yieldIfDue(
   since: number,
-  signal?: AbortSignal,
+  options: YieldOptions = {},
   budgetMs = 10,
 ): Promise<number> {
   let now = performance.now();
   if (now - since > budgetMs) {
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await (options.yieldToEventLoop ?? macrotask)();
     now = performance.now();
   }
-  signal?.throwIfAborted();
+  options.signal?.throwIfAborted();
   return now;
 }

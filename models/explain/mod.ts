@@ -30,6 +30,7 @@ export {
   type StepRelevance,
   type Target,
   yieldIfDue,
+  type YieldOptions,
 } from "./explanation.ts";
 export {
   explain,

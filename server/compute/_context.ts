@@ -12,8 +12,14 @@ import { modelKey, type ModelRef, type TaskEvent } from "./protocol.ts";
 
 /** The environment of one running task. */
 export interface TaskContext {
-  /** Aborted by a `cancel` message; checked between steps. */
+  /** Aborted by a `cancel` message or the shared cancel flag; checked between steps. */
   readonly signal: AbortSignal;
+  /**
+   * Reads the pool's shared cancel flag and aborts `signal` when it names
+   * this task: what long passes call instead of yielding a macrotask (which
+   * costs about 2 ms in Deno), see `ExplainOptions.yieldToEventLoop`.
+   */
+  readonly yieldToEventLoop: () => void;
   /** Posts an event at once, moving the listed buffers. */
   emit(event: TaskEvent, transfer?: Transferable[]): void;
   /** The worker's loaded models. */

@@ -250,6 +250,7 @@ async function scoreExplainer(
         params,
         target: task.target ?? { kind: "true_label" },
         signal: context.signal,
+        yieldToEventLoop: context.yieldToEventLoop,
       },
     );
     const metrics = blockMetrics(relevance, marks, b, {

@@ -41,6 +41,7 @@ export function runExplain(
       {
         target,
         signal: context.signal,
+        yieldToEventLoop: context.yieldToEventLoop,
         ...(task.params === undefined ? {} : { params: task.params }),
         ...(stream
           ? {

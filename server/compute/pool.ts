@@ -166,6 +166,8 @@ interface Slot {
   markReady: (backend: string) => void;
   markFailed: (error: Error) => void;
   cancelTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Shared with the worker: the id of the task cancelled last (see `ToWorker` init). */
+  cancelFlag: Int32Array;
   dead: boolean;
   tensors: number;
 }
@@ -321,6 +323,7 @@ class Pool implements ComputePool {
   #spawn(): Slot {
     const worker = new Worker(this.#url, { type: "module" });
     const ready = Promise.withResolvers<string>();
+    const cancelFlag = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
     ready.promise.catch(() => {});
     const slot: Slot = {
       worker,
@@ -330,6 +333,7 @@ class Pool implements ComputePool {
       markReady: ready.resolve,
       markFailed: ready.reject,
       cancelTimer: undefined,
+      cancelFlag: new Int32Array(cancelFlag),
       dead: false,
       tensors: 0,
     };
@@ -343,7 +347,7 @@ class Pool implements ComputePool {
     worker.onmessageerror = () =>
       this.#crash(slot, "a message could not be deserialised");
     worker.postMessage(
-      { type: "init", settings: this.#settings } satisfies ToWorker,
+      { type: "init", settings: this.#settings, cancelFlag } satisfies ToWorker,
     );
     return slot;
   }
@@ -449,6 +453,9 @@ class Pool implements ComputePool {
     this.#settle(job, reason);
     const slot = this.#slots.find((s) => s.job === job);
     if (slot === undefined) return;
+    // The flag reaches a worker in the middle of a pass; the message one
+    // that is between tasks or waiting on I/O.
+    Atomics.store(slot.cancelFlag, 0, job.id);
     slot.worker.postMessage(
       { type: "cancel", taskId: job.id } satisfies ToWorker,
     );

@@ -291,8 +291,10 @@ Deno.test("ComputePool.run() stops a cancelled explanation between steps and ser
       signal: controller.signal,
       onEvent: (e) => steps.push(e.step),
     });
-    // The cancel reaches the worker while it traces the batch (it reads
-    // messages only between steps, so no timing decides where it stops).
+    // The cancel reaches the worker while it traces the batch (it reads the
+    // shared cancel flag only between steps, so no timing decides where it
+    // stops; the pass never yields to the worker's event loop, so without
+    // the flag all 12 steps would go out).
     controller.abort();
     await assert.rejects(cancelled, { name: "AbortError" });
     // Queued behind the cancelled task until the worker has stopped it.
@@ -303,9 +305,9 @@ Deno.test("ComputePool.run() stops a cancelled explanation between steps and ser
     });
     assert.equal(next.predicted.length, 2);
     assert.deepEqual(steps, []);
-    // The worker stopped at the first check of the signal after the cancel
-    // arrived (steps run back to back for 10 ms before it yields): it posted
-    // none or a few of the 12 steps, not all.
+    // The worker stopped at the first check of the flag after the cancel
+    // (steps run back to back for 10 ms between checks): it posted none or
+    // a few of the 12 steps, not all.
     const { lateEvents, cancelled: count, busy } = pool.stats();
     assert.ok(lateEvents <= 3, `${lateEvents} steps posted after the cancel`);
     assert.deepEqual([count, busy], [1, 0]);

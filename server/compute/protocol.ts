@@ -412,7 +412,16 @@ export interface WorkerSettings {
 
 /** Messages from the pool to a worker. */
 export type ToWorker =
-  | { readonly type: "init"; readonly settings: WorkerSettings }
+  | {
+    readonly type: "init";
+    readonly settings: WorkerSettings;
+    /**
+     * One Int32 the pool sets (`Atomics.store`) to the id of the task it
+     * cancels, next to the `cancel` message: a worker busy computing reads
+     * it between steps without waiting for its event loop.
+     */
+    readonly cancelFlag: SharedArrayBuffer;
+  }
   | {
     readonly type: "run";
     readonly taskId: number;

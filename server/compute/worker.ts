@@ -42,6 +42,8 @@ interface State {
 }
 
 let state: Promise<State> | undefined;
+/** The pool's cancel flag: the id of the task it cancelled last. */
+let cancelFlag: Int32Array<ArrayBufferLike> = new Int32Array(1);
 let queue: Promise<void> = Promise.resolve();
 const controllers = new Map<number, AbortController>();
 
@@ -107,6 +109,10 @@ function transferables(result: TaskResult): Transferable[] {
   return [...buffers];
 }
 
+function cancelled(): DOMException {
+  return new DOMException("Compute task cancelled", "AbortError");
+}
+
 async function run(taskId: number, task: ComputeTask): Promise<void> {
   const controller = controllers.get(taskId)!;
   let models: readonly string[] = [];
@@ -115,6 +121,11 @@ async function run(taskId: number, task: ComputeTask): Promise<void> {
     models = cache.keys();
     const context: TaskContext = {
       signal: controller.signal,
+      yieldToEventLoop: () => {
+        if (Atomics.load(cancelFlag, 0) === (taskId | 0)) {
+          controller.abort(cancelled());
+        }
+      },
       models: cache,
       problems,
       emit: (event, transfer = []) =>
@@ -151,6 +162,7 @@ scope.addEventListener("message", (event) => {
   const message = event.data;
   switch (message.type) {
     case "init":
+      cancelFlag = new Int32Array(message.cancelFlag);
       state = init(message.settings);
       state.catch((err) =>
         scope.postMessage({ type: "initFailed", error: toWireError(err) })
@@ -161,9 +173,7 @@ scope.addEventListener("message", (event) => {
       queue = queue.then(() => run(message.taskId, message.task));
       return;
     case "cancel":
-      controllers.get(message.taskId)?.abort(
-        new DOMException("Compute task cancelled", "AbortError"),
-      );
+      controllers.get(message.taskId)?.abort(cancelled());
       return;
     case "evict":
       state?.then((s) => s.models.evict(`${message.modelId}@`), () => {});

@@ -79,7 +79,7 @@ export async function finishExplanation(
     if (onStep !== undefined) {
       onStep({ step: t, relevance: slice!, sums });
     }
-    last = await yieldIfDue(last, options.signal);
+    last = await yieldIfDue(last, options);
   }
   const summaries: ExplanationSummary[] = [];
   for (let n = 0; n < count; n++) {

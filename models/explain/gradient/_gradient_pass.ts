@@ -140,7 +140,7 @@ export async function runGradientPass(
       } finally {
         tf.dispose(out);
       }
-      last = await yieldIfDue(last, options.signal);
+      last = await yieldIfDue(last, options);
     }
   }
   return logits === undefined ? { sums } : { sums, logits };
@@ -178,7 +178,7 @@ export async function forwardLogits(
     } finally {
       logits.dispose();
     }
-    last = await yieldIfDue(last, options.signal);
+    last = await yieldIfDue(last, options);
   }
   return out;
 }

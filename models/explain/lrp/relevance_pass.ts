@@ -76,6 +76,8 @@ export interface RelevancePassOptions {
   readonly target?: Target;
   /** Checked between time steps; an abort rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** How the pass yields before it checks `signal` (see `ExplainOptions.yieldToEventLoop`). */
+  readonly yieldToEventLoop?: () => void | Promise<void>;
   /**
    * Receives each step's pixel relevance, T − 1 down to 0, as soon as the
    * step is done: given a callback, the pass walks the static (input) layers
@@ -425,7 +427,7 @@ async function passBatch(
       ? undefined
       : prepareFusedLstm(op, trace, weights.get(op.layer.name)!);
     for (let t = steps - 1; t >= 0; t--) {
-      if (t < steps - 1) since = await yieldIfDue(since, options.signal);
+      if (t < steps - 1) since = await yieldIfDue(since, options);
       if (fused !== undefined) {
         const out = fusedLstmStep(fused, op!, trace.steps[t]!, carry, t);
         tf.dispose(Object.values(carry));
@@ -456,7 +458,7 @@ async function passBatch(
         });
       }
     }
-    since = await yieldIfDue(since, options.signal);
+    since = await yieldIfDue(since, options);
     if (!stream) {
       let batched: RelevanceMap = {};
       if (fused !== undefined) {
@@ -597,7 +599,7 @@ async function streamSteps(
   if (onStep === undefined) return;
   const size = relevance.length / (count * steps);
   for (let t = steps - 1; t >= 0; t--) {
-    since = await yieldIfDue(since, options.signal);
+    since = await yieldIfDue(since, options);
     const slice = new Float32Array(count * size);
     for (let n = 0; n < count; n++) {
       const offset = (n * steps + t) * size;
