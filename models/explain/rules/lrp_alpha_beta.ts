@@ -52,6 +52,38 @@ export function checkAlphaBeta(
   }
 }
 
+/**
+ * The divide step of β > 0 where R ≠ 0 only on units that are on (the
+ * caller's `activeOnly`), in fewer element-wise passes than the general
+ * form (15 instead of 21 over a ReLU layer's outputs, the conv layers'
+ * largest cost after the convolutions): where R ≠ 0, z⁺ ≥ z > 0, so the
+ * positive part is never empty there and "both parts non-empty" reduces to
+ * z⁻ < 0; where R = 0 every share is 0 whatever the masks say. With
+ * `u = relu(−z⁻) = −z⁻` and `t = β R [z⁻ < 0]`:
+ * `s⁺ = (R + t) / (relu(z⁺) + ε)`, and the negative term's
+ * `s⁻ = −t / (z⁻ − ε) = t / (u + ε)`; absorbed `ε s⁺ − ε s⁻`. Same values as
+ * the general form (tested against the replica).
+ */
+function activeShares(
+  relevance: tf.Tensor,
+  zPlus: tf.Tensor,
+  zMinus: tf.Tensor,
+  beta: number,
+  stabilizer: number,
+): Normalized {
+  const u = tf.relu(tf.neg(zMinus));
+  const t = tf.mul(tf.mul(relevance, beta), positiveMask(u));
+  const plus = tf.div(
+    tf.add(relevance, t),
+    tf.add(tf.relu(zPlus), stabilizer),
+  );
+  const minus = tf.div(t, tf.add(u, stabilizer));
+  return {
+    gradients: [plus, minus],
+    absorbed: tf.mul(tf.sub(plus, minus), stabilizer),
+  };
+}
+
 function rule(
   name: string,
   alpha: number,
@@ -119,6 +151,9 @@ function rule(
         return { gradients: [p.quotient], absorbed: p.absorbed };
       }
       const zMinus = outputs[1] as tf.Tensor;
+      if (context.activeOnly && stabilizer > 0) {
+        return activeShares(relevance, zPlus, zMinus, beta, stabilizer);
+      }
       // Both parts non-empty: α and −β. Otherwise the neuron falls back to
       // z⁺ (share 1 on the positive part, 0 on the negative part): an empty
       // negative part hands its β share to the positive part, and an empty
