@@ -111,21 +111,34 @@ export function boxTerms(
 /**
  * The shared divide of the z^B terms: `s = R / (z_x − z_l − z_h + ε)`.
  * On the rule's domain every term `x w − l w⁺ − h w⁻` is ≥ 0, so the
- * denominator is ≥ 0 and the stabiliser is `+ε`.
+ * denominator is ≥ 0 and the stabiliser is `+ε`; outside it, the stabiliser
+ * takes the denominator's sign.
+ *
+ * `active`: the caller guarantees that R ≠ 0 only where `W·x > 0` (a ReLU
+ * layer's relevance with `W·x` given, see `LayerTensors.activeOnly`) and
+ * that l ≤ 0 ≤ h. Then, where R ≠ 0, `z_x − z_l − z_h ≥ W·x > 0` whatever
+ * the inputs (−l w⁺ ≥ 0 and −h w⁻ ≥ 0), so the sign is known: `+ε`, and
+ * relu keeps the denominator ≥ ε where R = 0 (quotient 0 either way), in
+ * two element-wise passes fewer.
  */
 export function boxNormalize(
   relevance: tf.Tensor,
   outputs: tf.Tensor[],
   stabilizer: number,
+  active = false,
 ): Normalized {
   const [zx, zl, zh] = outputs as [tf.Tensor, tf.Tensor, tf.Tensor];
   // The bound terms first: with scalar or per-input bounds they are one
   // sample, so the batch-sized z_x is read once instead of twice.
-  const { quotient, absorbed } = divideStabilized(
-    relevance,
-    tf.sub(zx, tf.add(zl, zh)),
-    stabilizer,
-  );
+  const z = tf.sub(zx, tf.add(zl, zh));
+  if (active && stabilizer > 0) {
+    const quotient = tf.div(relevance, tf.add(tf.relu(z), stabilizer));
+    return {
+      gradients: [quotient, quotient, quotient],
+      absorbed: tf.mul(quotient, stabilizer),
+    };
+  }
+  const { quotient, absorbed } = divideStabilized(relevance, z, stabilizer);
   return { gradients: [quotient, quotient, quotient], absorbed };
 }
 

@@ -70,6 +70,10 @@ export function ZBox(options: ZBoxOptions = {}): Rule {
   checkScalarBounds("ZBox", low, high);
   checkNonNegative("ZBox", "stabilizer", stabilizer);
   const describe = (b: Bound) => typeof b === "number" ? b : "tensor";
+  // Scalar bounds around 0 (the default [−1, 1]): on activeOnly layers
+  // the denominator's sign is then known (see boxNormalize).
+  const straddles = typeof low === "number" && typeof high === "number" &&
+    low <= 0 && high >= 0;
   return Object.freeze({
     name: "ZBox",
     params: Object.freeze({
@@ -96,8 +100,17 @@ export function ZBox(options: ZBoxOptions = {}): Rule {
         context.derive,
       );
     },
-    normalize(relevance: tf.Tensor, outputs: tf.Tensor[]): Normalized {
-      return boxNormalize(relevance, outputs, stabilizer);
+    normalize(
+      relevance: tf.Tensor,
+      outputs: tf.Tensor[],
+      context: RuleContext,
+    ): Normalized {
+      return boxNormalize(
+        relevance,
+        outputs,
+        stabilizer,
+        context.activeOnly && straddles,
+      );
     },
     backward: boxBackward,
   });

@@ -29,6 +29,7 @@ import {
   ZBox,
   ZPlus,
 } from "./mod.ts";
+import { FAST_CONV2D } from "../lrp/_linear_maps.ts";
 
 interface Row {
   name: string;
@@ -300,6 +301,69 @@ Deno.test("AlphaBeta (z⁺ = z − z⁻) and Epsilon (+ε) with W·x given and a
                 wrong,
                 ...out.flatMap((o) => [o.relevance, o.absorbed]),
               ]);
+            }
+          });
+        } finally {
+          tf.dispose([z!, active!, relevance]);
+          c.dispose();
+        }
+      });
+    }
+  }
+});
+
+Deno.test("ZBox with W·x given and activeOnly (scalar bounds around 0: +ε, relu(z)) matches the replica where R is 0 on units that are off", async (t) => {
+  await initBackend("wasm");
+  const cases: [string, CaseLayer, boolean][] = [
+    ["dense", "dense", false],
+    ["conv5x5c1", "conv5x5c1", false],
+    ["conv5x5c1 on FAST_CONV2D (banded transposes)", "conv5x5c1", true],
+    ["conv3x3", "conv3x3", false],
+  ];
+  // [−1, 1] takes the known-sign divide; [0.25, 2] (not around 0) the general one.
+  const bounds: [number, number][] = [[-1, 1], [-0.5, 2], [0.25, 2]];
+  let seed = 400;
+  for (const [name, layer, fast] of cases) {
+    for (const [low, high] of bounds) {
+      const caseSeed = seed++;
+      await t.step(`${name}, bounds [${low}, ${high}]`, async () => {
+        const c = makeCase(layer, "pixels", caseSeed, { bias: true });
+        const map = fast ? FAST_CONV2D : c.layer;
+        const [z, active] = tf.tidy(() => {
+          const z = c.layer.forward(c.input, c.weight ?? null);
+          return [z, tf.step(tf.add(z, c.bias!), 0)];
+        });
+        const relevance = tf.mul(c.relevance, active!);
+        const r = await values(relevance);
+        try {
+          const on = (await values(active!)).reduce((a, v) => a + v, 0);
+          assert.ok(on > 0 && on < r.length, "no unit is on, or every one");
+          await assertNoLeak(async () => {
+            // A large stabiliser, so that its sign shows in the result.
+            const rule = ZBox({ low, high, stabilizer: 0.1 });
+            const tensors = { ...c, relevance, output: z!, activeOnly: true };
+            const out = applyRule(rule, map, tensors);
+            try {
+              const want = replicaZBox(
+                { ...c.replica, r },
+                c.lowValues.map(() => low),
+                c.highValues.map(() => high),
+                0.1,
+              );
+              assertClose(
+                await values(out.relevance),
+                want.relevance,
+                1e-4,
+                "relevance",
+              );
+              assertClose(
+                await values(out.absorbed),
+                want.absorbed,
+                1e-4,
+                "absorbed",
+              );
+            } finally {
+              tf.dispose([out.relevance, out.absorbed]);
             }
           });
         } finally {
