@@ -28,45 +28,12 @@
 import * as tf from "@tensorflow/tfjs";
 
 /**
- * For each entry of the band kernel [kh, 1, W·co, W·ci·m], the index of its
- * value in the m flattened kernels laid end to end, or m·size (a zero
- * appended after them) off the band. A constant of the geometry, built on
- * the host.
- */
-function bandIndices(
-  [kh, kw, co, ci]: readonly number[],
-  m: number,
-  width: number,
-): tf.Tensor1D {
-  const pw = (kw - 1) / 2;
-  const size = kh * kw * co * ci;
-  const indices = new Int32Array(kh * width * co * width * ci * m).fill(
-    m * size,
-  );
-  let k = 0;
-  for (let dy = 0; dy < kh; dy++) {
-    for (let x = 0; x < width; x++) {
-      for (let f = 0; f < co; f++) {
-        for (let xp = 0; xp < width; xp++) {
-          const d = x - xp + pw;
-          for (let c = 0; c < ci; c++) {
-            for (let j = 0; j < m; j++, k++) {
-              if (d < 0 || d >= kw) continue;
-              indices[k] = j * size + ((dy * kw + d) * co + f) * ci + c;
-            }
-          }
-        }
-      }
-    }
-  }
-  return tf.tensor1d(indices, "int32");
-}
-
-/**
  * The band kernel [kh, 1, W·co, W·ci·m] of flipped kernels, for images W
- * columns wide: one gather from the kernels' values (a matrix product with
- * a 0/1 selector and a 5-D transpose cost about a millisecond more on
- * `wasm`). Caller owns the returned tensor.
+ * columns wide, filled on the host from one read of the kernels' values
+ * (as `../_split_once.ts` reads: a few thousand weights; on `wasm` a gather
+ * of the 37k band entries of a 3×3, 24 → 32 kernel took 1.8 ms, a 0/1
+ * selector product and a 5-D transpose about 1 ms). Caller owns the
+ * returned tensor.
  *
  * @param flipped the flipped kernels K'_j [kh, kw, co, ci], all one shape, odd kh and kw
  * @param width W, the image width
@@ -76,17 +43,30 @@ export function bandKernel(
   flipped: readonly tf.Tensor4D[],
   width: number,
 ): tf.Tensor4D {
-  return tf.tidy(() => {
-    const shape = flipped[0]!.shape;
-    const [kh, , co, ci] = shape;
-    const m = flipped.length;
-    const values = tf.concat([
-      ...flipped.map((k) => tf.reshape(k, [-1])),
-      tf.zeros([1]),
-    ]);
-    const band = tf.gather(values, bandIndices(shape, m, width));
-    return tf.reshape(band, [kh, 1, width * co, width * ci * m]);
-  });
+  const [kh, kw, co, ci] = flipped[0]!.shape;
+  const m = flipped.length;
+  const pw = (kw - 1) / 2;
+  const kernels = flipped.map((k) => k.dataSync() as Float32Array);
+  const band = new Float32Array(kh * width * co * width * ci * m);
+  let k = 0;
+  for (let dy = 0; dy < kh; dy++) {
+    for (let x = 0; x < width; x++) {
+      for (let f = 0; f < co; f++) {
+        for (let xp = 0; xp < width; xp++) {
+          const d = x - xp + pw;
+          if (d < 0 || d >= kw) {
+            k += ci * m;
+            continue;
+          }
+          const at = ((dy * kw + d) * co + f) * ci;
+          for (let c = 0; c < ci; c++) {
+            for (let j = 0; j < m; j++) band[k++] = kernels[j]![at + c]!;
+          }
+        }
+      }
+    }
+  }
+  return tf.tensor4d(band, [kh, 1, width * co, width * ci * m]);
 }
 
 /**

@@ -27,6 +27,15 @@ const CASES: [string, LinearLayer, LinearLayer, number[], number[] | null][] = [
     1,
     6,
   ]],
+  // Wider than twice the kernel: a depthwise convolution and a sum.
+  ["conv2d 5×5 onto 1 channel, 11 columns", FAST_CONV2D, CONV2D, [
+    2,
+    5,
+    11,
+    1,
+  ], [5, 5, 1, 3]],
+  // Wider than twice the kernel onto 3 channels: the plain convolution.
+  ["conv2d 3×3, 7 columns", FAST_CONV2D, CONV2D, [2, 4, 7, 3], [3, 3, 3, 2]],
   ["conv2d 2×3 (fallback)", FAST_CONV2D, CONV2D, [2, 5, 6, 3], [2, 3, 3, 2]],
   ["avgPool, odd sizes", createFastAvgPool(2), createAvgPool({ scale: 2 }), [
     2,

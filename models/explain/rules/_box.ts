@@ -148,10 +148,10 @@ export function boxNormalize(
  * pixel): `x⊙Lᵀ(s; w) − l⊙Lᵀ(s; w⁺) − h⊙Lᵀ(s; w⁻) = (x − l)⊙Lᵀ(s; w⁺) +
  * (x − h)⊙Lᵀ(s; w⁻)`, as w = w⁺ + w⁻: two transposes onto the input's
  * channels instead of the engine's one onto three times as many. Where the
- * layer has {@linkcode LinearLayer.transposeEach} (`FAST_CONV2D` onto one
- * channel, a first layer onto pixels), both transposes are one call (one
- * banded convolution) and the two products one multiply and a sum over
- * the pair. Returns undefined (the engine's form) on other layers.
+ * layer's {@linkcode LinearLayer.transposeEach} takes both (`FAST_CONV2D`
+ * on narrow images onto one channel, a first layer onto pixels), they are
+ * one call (one banded convolution) and the two products one multiply and
+ * a sum over the pair. Returns undefined (the engine's form) on other layers.
  * Runs inside the engine's `tidy`.
  *
  * @param context the rule context
