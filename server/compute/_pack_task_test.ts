@@ -59,3 +59,41 @@ Deno.test("packTask() leaves tasks without inputs alone", () => {
   } as const;
   assert.deepEqual(packTask(task), { task, transfer: [] });
 });
+
+Deno.test("packTask() with moveWhole moves whole buffers and still copies views", () => {
+  const whole = Float32Array.of(1, 2, 3);
+  const big = new Float32Array(100).map((_, i) => i);
+  const inputs: SequenceInput[] = [
+    { values: whole, label: 1 },
+    { values: big.subarray(4, 6) },
+  ];
+  const { task, transfer } = packTask(
+    { kind: "classify", model: MODEL, inputs },
+    { moveWhole: true },
+  );
+  assert.equal(transfer.length, 2);
+  assert.ok(transfer.includes(whole.buffer), "the whole buffer moves as is");
+  assert.ok("inputs" in task);
+  const [a, b] = task.inputs as readonly { values: Float32Array }[];
+  assert.equal(a!.values, whole, "no copy of a whole buffer");
+  assert.deepEqual(b!.values, Float32Array.of(4, 5));
+  assert.notEqual(b!.values.buffer, big.buffer, "a view is copied");
+  const posted = structuredClone(task, { transfer }) as unknown as {
+    inputs: { values: Float32Array }[];
+  };
+  assert.deepEqual(posted.inputs[0]!.values, Float32Array.of(1, 2, 3));
+  assert.equal(whole.byteLength, 0, "the moved buffer is detached here");
+  assert.equal(big[4], 4, "the view's buffer stays usable");
+});
+
+Deno.test("packTask() with moveWhole and only whole inputs allocates nothing", () => {
+  const a = Float32Array.of(1, 2);
+  const task = {
+    kind: "classify",
+    model: MODEL,
+    inputs: [{ values: a }, { values: a }],
+  } as const;
+  const packed = packTask(task, { moveWhole: true });
+  assert.equal(packed.task, task);
+  assert.deepEqual(packed.transfer, [a.buffer]);
+});

@@ -86,6 +86,14 @@ export interface RunOptions<E> {
   signal?: AbortSignal;
   /** Receives the task's events in order, until the task settles. */
   onEvent?: (event: E) => void;
+  /**
+   * The caller gives up the task's raw input arrays: those spanning a whole
+   * buffer move to the worker without a copy and are detached (others are
+   * copied). For inputs the caller decoded for this task only, such as a
+   * request's tensors.
+   * @default false
+   */
+  transferInputs?: boolean;
 }
 
 /** Counters for metrics. */
@@ -152,6 +160,7 @@ interface Job {
   key: string | undefined;
   signal: AbortSignal | undefined;
   onEvent: ((event: TaskEvent) => void) | undefined;
+  transferInputs: boolean;
   resolve: (result: TaskResult) => void;
   reject: (error: unknown) => void;
   settled: boolean;
@@ -249,6 +258,7 @@ class Pool implements ComputePool {
       key: "model" in task ? modelKey(task.model) : undefined,
       signal,
       onEvent: options.onEvent as ((event: TaskEvent) => void) | undefined,
+      transferInputs: options.transferInputs ?? false,
       resolve,
       reject,
       settled: false,
@@ -360,7 +370,9 @@ class Pool implements ComputePool {
   #start(slot: Slot, job: Job): void {
     slot.job = job;
     try {
-      const { task, transfer } = packTask(job.task);
+      const { task, transfer } = packTask(job.task, {
+        moveWhole: job.transferInputs,
+      });
       slot.worker.postMessage(
         { type: "run", taskId: job.id, task } satisfies ToWorker,
         transfer,

@@ -186,7 +186,12 @@ async function* explain(
   );
   const events = streamTask<StepEvent, ExplainResult>(
     ctx.signal,
-    (signal, onEvent) => deps.pool.run(task("explain", p), { signal, onEvent }),
+    (signal, onEvent) =>
+      deps.pool.run(task("explain", p), {
+        signal,
+        onEvent,
+        transferInputs: true,
+      }),
   );
   let next = await events.next();
   try {
@@ -234,6 +239,7 @@ async function explainBatch(
   const t1 = performance.now();
   const result = await deps.pool.run(task("explainBatch", p), {
     signal: ctx.signal,
+    transferInputs: true,
   });
   const t2 = performance.now();
   const { steps, rows, columns } = result.shape;

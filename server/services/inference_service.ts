@@ -127,7 +127,7 @@ async function* classifyStream(
       kind: "classify",
       model: refs[t]!,
       inputs: [label === undefined ? { values } : { values, label }],
-    }, { signal: ctx.signal });
+    }, { signal: ctx.signal, transferInputs: true });
     yield {
       timestep: t,
       steps,
@@ -157,7 +157,7 @@ export function createInferenceService(
       );
       const result = await deps.pool.run(
         { kind: "classify", model: ref, inputs },
-        { signal: ctx.signal },
+        { signal: ctx.signal, transferInputs: true },
       );
       return { classifications: encodeClassifications(result) };
     },
