@@ -323,10 +323,17 @@ async function serial(b: Bench): Promise<void> {
   const e2e: number[] = [];
   const compute: number[] = [];
   const cpu = { server: 0, client: 0, pool: 0 };
+  let threads = { workers: 0, rest: 0 };
   for (let i = 0; i < RUNS; i++) {
+    const t0 = await threadCpuMs(b.serverPid);
     const [s0, c0] = await cpuMs(b.serverPid);
     e2e.push(await explainBatch(b.client, b.x));
     const [s1, c1] = await cpuMs(b.serverPid);
+    const t1 = await threadCpuMs(b.serverPid);
+    threads = {
+      workers: threads.workers + t1.workers - t0.workers,
+      rest: threads.rest + t1.rest - t0.rest,
+    };
     const from = performance.now();
     await direct(b.pool, b);
     compute.push(performance.now() - from);
@@ -369,6 +376,12 @@ async function serial(b: Bench): Promise<void> {
       }% of it; immune to the two pools computing at different speeds)`,
     );
   }
+  printThreadShare(
+    "one request at a time",
+    { workers: 0, rest: 0 },
+    threads,
+    RUNS,
+  );
   if (Number.isNaN(cpu.server + cpu.client + cpu.pool)) return;
   const served = (cpu.server + cpu.client) / RUNS;
   const local = cpu.pool / RUNS;
@@ -409,6 +422,74 @@ async function cpuMs(serverPid: number): Promise<[number, number]> {
   }
 }
 
+/** CPU milliseconds of the server's threads, split by role. */
+interface ThreadCpu {
+  /** The compute workers' threads (Deno names them `worker-N`). */
+  readonly workers: number;
+  /**
+   * Every other thread: the main thread (gRPC, HTTP/2, protobuf decode and
+   * encode, logging, the pool's bookkeeping), Deno's I/O threads and V8's
+   * helper threads (garbage collection for all isolates).
+   */
+  readonly rest: number;
+}
+
+/**
+ * The server's CPU time per thread role, from /proc/<pid>/task (read with
+ * `sh`, as {@linkcode cpuMs} does); NaN without /proc. Threads that ended
+ * between two readings drop out of the later one, so only windows in which
+ * no worker starts or stops compare.
+ */
+async function threadCpuMs(pid: number): Promise<ThreadCpu> {
+  try {
+    const { stdout } = await new Deno.Command("sh", {
+      args: [
+        "-c",
+        `for t in /proc/${pid}/task/*; do printf '%s\t' "$(cat $t/comm)"; cat $t/stat; done`,
+      ],
+      stderr: "null",
+    }).output();
+    let workers = 0;
+    let rest = 0;
+    for (const line of new TextDecoder().decode(stdout).trim().split("\n")) {
+      const [comm, stat] = line.split("\t");
+      if (stat === undefined) continue;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const cpu = (Number(fields[11]) + Number(fields[12])) * 1000 /
+        CLOCK_TICKS;
+      if (comm?.startsWith("worker-")) workers += cpu;
+      else rest += cpu;
+    }
+    return workers + rest > 0 ? { workers, rest } : { workers: NaN, rest: NaN };
+  } catch {
+    return { workers: NaN, rest: NaN };
+  }
+}
+
+/**
+ * Prints the server's CPU outside its compute workers as a share of the
+ * workers' CPU over a window of `requests` ExplainBatch calls.
+ */
+function printThreadShare(
+  label: string,
+  before: ThreadCpu,
+  after: ThreadCpu,
+  requests: number,
+): void {
+  const workers = after.workers - before.workers;
+  const rest = after.rest - before.rest;
+  if (!(workers > 0) || Number.isNaN(rest)) return;
+  print(
+    `  server CPU per request, ${label} (/proc per thread): compute workers ${
+      ms(workers / requests)
+    }, every other thread (gRPC, HTTP/2, protobuf, logging, GC helpers) ${
+      ms(rest / requests)
+    }: gRPC + encoding overhead ${
+      (100 * rest / workers).toFixed(1)
+    }% of compute CPU (target ≤ 10%; 10 ms clock ticks)`,
+  );
+}
+
 /** Requests that failed in the pipelined rounds, by message (reported, not hidden). */
 const pipelineFailures: string[] = [];
 
@@ -447,7 +528,9 @@ async function throughput(
 async function pipelined(b: Bench): Promise<void> {
   const served: number[] = [];
   const local: number[] = [];
+  let threads = { workers: 0, rest: 0 };
   for (let round = 0; round < PIPELINE_ROUNDS; round++) {
+    const t0 = await threadCpuMs(b.serverPid);
     served.push(
       await throughput(
         PIPELINE_REQUESTS,
@@ -455,6 +538,11 @@ async function pipelined(b: Bench): Promise<void> {
         () => explainBatch(b.client, b.x),
       ),
     );
+    const t1 = await threadCpuMs(b.serverPid);
+    threads = {
+      workers: threads.workers + t1.workers - t0.workers,
+      rest: threads.rest + t1.rest - t0.rest,
+    };
     local.push(
       await throughput(
         PIPELINE_REQUESTS,
@@ -476,6 +564,12 @@ async function pipelined(b: Bench): Promise<void> {
     `gRPC + encoding overhead at batch ${BATCH}, pipelined: ${
       (100 * (l / s - 1)).toFixed(1)
     }% (pool throughput / gRPC throughput − 1)`,
+  );
+  printThreadShare(
+    `${IN_FLIGHT} in flight`,
+    { workers: 0, rest: 0 },
+    threads,
+    PIPELINE_ROUNDS * PIPELINE_REQUESTS,
   );
   if (pipelineFailures.length > 0) {
     print(
