@@ -16,7 +16,11 @@
  *    time, rounds interleaved so both see the same machine load:
  *    (end to end − pool) / pool, with the server's own breakdown and the
  *    CPU time of both processes (from /proc, where there is one) against
- *    the pool's, which machine load disturbs far less than times;
+ *    the pool's, which machine load disturbs far less than times; and,
+ *    per thread of the server, the CPU of its serving threads (main thread
+ *    and Deno's I/O threads) as a share of its compute workers' CPU, next
+ *    to the same figure for a bare grpc-js echo of the same bytes
+ *    (`_grpc_echo.ts`), the floor that gRPC over Deno's `node:http2` sets;
  * 4. the same overhead pipelined: 4 ExplainBatch requests in flight
  *    against the two-worker server, and through a local two-worker pool;
  *    pool throughput / gRPC throughput − 1 (what a server under load sees:
@@ -53,6 +57,8 @@ import {
 } from "../server/compute/mod.ts";
 import { openModelStore } from "../server/storage/mod.ts";
 import { median, percentile, print, ROOT } from "./_bench.ts";
+import { ECHO_OPTIONS, ECHO_SERVICE } from "./_grpc_echo.ts";
+import * as grpc from "@grpc/grpc-js";
 
 const T = 12;
 const SIZE = T * 28 * 7;
@@ -323,17 +329,13 @@ async function serial(b: Bench): Promise<void> {
   const e2e: number[] = [];
   const compute: number[] = [];
   const cpu = { server: 0, client: 0, pool: 0 };
-  let threads = { workers: 0, rest: 0 };
+  let threads = NO_THREADS;
   for (let i = 0; i < RUNS; i++) {
     const t0 = await threadCpuMs(b.serverPid);
     const [s0, c0] = await cpuMs(b.serverPid);
     e2e.push(await explainBatch(b.client, b.x));
     const [s1, c1] = await cpuMs(b.serverPid);
-    const t1 = await threadCpuMs(b.serverPid);
-    threads = {
-      workers: threads.workers + t1.workers - t0.workers,
-      rest: threads.rest + t1.rest - t0.rest,
-    };
+    threads = addThreads(threads, t0, await threadCpuMs(b.serverPid));
     const from = performance.now();
     await direct(b.pool, b);
     compute.push(performance.now() - from);
@@ -376,12 +378,8 @@ async function serial(b: Bench): Promise<void> {
       }% of it; immune to the two pools computing at different speeds)`,
     );
   }
-  printThreadShare(
-    "one request at a time",
-    { workers: 0, rest: 0 },
-    threads,
-    RUNS,
-  );
+  printThreadShare("one request at a time", threads, RUNS);
+  await echoFloor();
   if (Number.isNaN(cpu.server + cpu.client + cpu.pool)) return;
   const served = (cpu.server + cpu.client) / RUNS;
   const local = cpu.pool / RUNS;
@@ -422,73 +420,161 @@ async function cpuMs(serverPid: number): Promise<[number, number]> {
   }
 }
 
-/** CPU milliseconds of the server's threads, split by role. */
+/** CPU milliseconds of a process's threads, split by role. */
 interface ThreadCpu {
   /** The compute workers' threads (Deno names them `worker-N`). */
   readonly workers: number;
   /**
-   * Every other thread: the main thread (gRPC, HTTP/2, protobuf decode and
-   * encode, logging, the pool's bookkeeping), Deno's I/O threads and V8's
-   * helper threads (garbage collection for all isolates).
+   * The main thread (gRPC, HTTP/2, protobuf decode and encode, logging, the
+   * pool's bookkeeping) and Deno's I/O threads (`tokio-runtime-w`).
    */
-  readonly rest: number;
+  readonly serving: number;
+  /**
+   * V8's helper threads (`V8 DefaultWorke`): parallel garbage collection
+   * and compilation for every isolate of the process, the workers' included
+   * (`--trace-gc` showed 21 scavenges in a worker against 1 on the main
+   * isolate over 30 ExplainBatch calls), so it is not charged to serving.
+   */
+  readonly helpers: number;
+}
+
+const NO_THREADS: ThreadCpu = { workers: 0, serving: 0, helpers: 0 };
+
+function addThreads(sum: ThreadCpu, from: ThreadCpu, to: ThreadCpu): ThreadCpu {
+  return {
+    workers: sum.workers + to.workers - from.workers,
+    serving: sum.serving + to.serving - from.serving,
+    helpers: sum.helpers + to.helpers - from.helpers,
+  };
 }
 
 /**
- * The server's CPU time per thread role, from /proc/<pid>/task (read with
+ * A process's CPU time per thread role, from /proc/<pid>/task (read with
  * `sh`, as {@linkcode cpuMs} does); NaN without /proc. Threads that ended
  * between two readings drop out of the later one, so only windows in which
  * no worker starts or stops compare.
  */
 async function threadCpuMs(pid: number): Promise<ThreadCpu> {
+  const none = { workers: NaN, serving: NaN, helpers: NaN };
   try {
     const { stdout } = await new Deno.Command("sh", {
       args: [
         "-c",
-        `for t in /proc/${pid}/task/*; do printf '%s\t' "$(cat $t/comm)"; cat $t/stat; done`,
+        `for t in /proc/${pid}/task/*; do printf '%s\\t' "$(cat $t/comm)"; cat $t/stat; done`,
       ],
       stderr: "null",
     }).output();
     let workers = 0;
-    let rest = 0;
+    let serving = 0;
+    let helpers = 0;
     for (const line of new TextDecoder().decode(stdout).trim().split("\n")) {
       const [comm, stat] = line.split("\t");
-      if (stat === undefined) continue;
+      if (comm === undefined || stat === undefined) continue;
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const cpu = (Number(fields[11]) + Number(fields[12])) * 1000 /
         CLOCK_TICKS;
-      if (comm?.startsWith("worker-")) workers += cpu;
-      else rest += cpu;
+      if (comm.startsWith("worker-")) workers += cpu;
+      else if (comm.startsWith("V8 ")) helpers += cpu;
+      else serving += cpu;
     }
-    return workers + rest > 0 ? { workers, rest } : { workers: NaN, rest: NaN };
+    return workers + serving + helpers > 0
+      ? { workers, serving, helpers }
+      : none;
   } catch {
-    return { workers: NaN, rest: NaN };
+    return none;
   }
 }
 
 /**
- * Prints the server's CPU outside its compute workers as a share of the
- * workers' CPU over a window of `requests` ExplainBatch calls.
+ * Prints the server's serving CPU (main and I/O threads) as a share of its
+ * compute workers' CPU over a window of `requests` ExplainBatch calls.
  */
 function printThreadShare(
   label: string,
-  before: ThreadCpu,
-  after: ThreadCpu,
+  threads: ThreadCpu,
   requests: number,
 ): void {
-  const workers = after.workers - before.workers;
-  const rest = after.rest - before.rest;
-  if (!(workers > 0) || Number.isNaN(rest)) return;
+  const { workers, serving, helpers } = threads;
+  if (!(workers > 0) || Number.isNaN(serving)) return;
+  const per = (v: number) => ms(v / requests);
   print(
-    `  server CPU per request, ${label} (/proc per thread): compute workers ${
-      ms(workers / requests)
-    }, every other thread (gRPC, HTTP/2, protobuf, logging, GC helpers) ${
-      ms(rest / requests)
-    }: gRPC + encoding overhead ${
-      (100 * rest / workers).toFixed(1)
-    }% of compute CPU (target ≤ 10%; 10 ms clock ticks)`,
+    `  server CPU per request, ${label} (/proc per thread, 10 ms ticks): compute workers ${
+      per(workers)
+    }, serving threads (main: gRPC, HTTP/2, protobuf, logging; Deno I/O) ${
+      per(serving)
+    }, V8 helpers (GC of every isolate) ${per(helpers)}: serving = ${
+      (100 * serving / workers).toFixed(1)
+    }% of compute CPU (target ≤ 10%)`,
   );
 }
+
+/**
+ * The floor under the serving figure: a bare grpc-js echo (`_grpc_echo.ts`,
+ * its own process) of the batch's float bytes, request and response alike,
+ * called one at a time; prints its serving threads' CPU per call.
+ */
+async function echoFloor(): Promise<void> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "--allow-env",
+      "--allow-read=.",
+      "scripts/_grpc_echo.ts",
+    ],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("The echo server exited before it was ready");
+    text += value;
+  }
+  const Client = grpc.makeGenericClientConstructor(
+    ECHO_SERVICE as unknown as grpc.ServiceDefinition,
+    "Echo",
+  );
+  const client = new Client(
+    `127.0.0.1:${Number.parseInt(text)}`,
+    grpc.credentials.createInsecure(),
+    { ...ECHO_OPTIONS, "grpc-node.flow_control_window": 8 * 1024 * 1024 },
+  ) as unknown as {
+    echo(b: Uint8Array, cb: (e: Error | null) => void): void;
+    close(): void;
+  };
+  try {
+    const payload = new Uint8Array(BATCH * SIZE * 4);
+    const call = () =>
+      new Promise<void>((resolve, reject) =>
+        client.echo(payload, (e) => e === null ? resolve() : reject(e))
+      );
+    for (let i = 0; i < 30; i++) await call(); // JIT, heap sizing
+    const before = await threadCpuMs(child.pid);
+    for (let i = 0; i < ECHO_CALLS; i++) await call();
+    const after = await threadCpuMs(child.pid);
+    const serving = (after.serving - before.serving) / ECHO_CALLS;
+    if (Number.isNaN(serving)) return;
+    print(
+      `  floor: a bare grpc-js echo server (no protobuf, no work) uses ${
+        ms(serving)
+      } of serving-thread CPU per call for the same ${
+        (payload.length / 1000).toFixed(0)
+      } KB each way (${ECHO_CALLS} calls, same run)`,
+    );
+  } finally {
+    client.close();
+    await reader.cancel();
+    child.kill("SIGTERM");
+    await child.status;
+  }
+}
+
+/** Calls timed by {@linkcode echoFloor}. */
+const ECHO_CALLS = 50;
 
 /** Requests that failed in the pipelined rounds, by message (reported, not hidden). */
 const pipelineFailures: string[] = [];
@@ -528,7 +614,7 @@ async function throughput(
 async function pipelined(b: Bench): Promise<void> {
   const served: number[] = [];
   const local: number[] = [];
-  let threads = { workers: 0, rest: 0 };
+  let threads = NO_THREADS;
   for (let round = 0; round < PIPELINE_ROUNDS; round++) {
     const t0 = await threadCpuMs(b.serverPid);
     served.push(
@@ -538,11 +624,7 @@ async function pipelined(b: Bench): Promise<void> {
         () => explainBatch(b.client, b.x),
       ),
     );
-    const t1 = await threadCpuMs(b.serverPid);
-    threads = {
-      workers: threads.workers + t1.workers - t0.workers,
-      rest: threads.rest + t1.rest - t0.rest,
-    };
+    threads = addThreads(threads, t0, await threadCpuMs(b.serverPid));
     local.push(
       await throughput(
         PIPELINE_REQUESTS,
@@ -567,7 +649,6 @@ async function pipelined(b: Bench): Promise<void> {
   );
   printThreadShare(
     `${IN_FLIGHT} in flight`,
-    { workers: 0, rest: 0 },
     threads,
     PIPELINE_ROUNDS * PIPELINE_REQUESTS,
   );
