@@ -12,7 +12,9 @@
  * the shared machine was, the load average and the ratio two workers
  * spinning on plain JS reach over one (the machine's ceiling at that moment).
  *
- * Usage: `deno task bench:pool`. The flags: `--allow-read=.` loads the code
+ * Usage: `deno task bench:pool [--backend=wasm|blas|auto|cpu]` (default
+ * wasm). The flags: `--allow-ffi` and `--allow-env` let the blas backend
+ * load OpenBLAS; `--allow-read=.` loads the code
  * and the wasm binary (workers inherit it), `--allow-write=./data` holds the
  * temporary model store (SQLite registry and checkpoint), `--allow-sys=loadavg` reports the load.
  *
@@ -34,7 +36,14 @@ import {
   type ModelRef,
 } from "../server/compute/mod.ts";
 import { openModelStore } from "../server/storage/mod.ts";
-import { median, print } from "./_bench.ts";
+import {
+  backendOption,
+  type MatmulShape,
+  median,
+  openPeakWorkers,
+  print,
+  repsFor,
+} from "./_bench.ts";
 
 const BATCH = 50;
 /** Batches per round: a multiple of both pool sizes. */
@@ -128,7 +137,33 @@ async function spinCeiling(): Promise<number> {
   }
 }
 
-await initBackend("wasm");
+/** The R-LSTM gate product at batch 50: [50, 256 + 72] × [328, 4 · 72]. */
+const GATES: MatmulShape = { m: 50, k: 328, n: 288 };
+
+/**
+ * The machine's parallel ceiling for matrix work right now: the aggregate
+ * rate of two matmul workers (each with its own backend, as the pool's
+ * are) over one, on the R-LSTM gate product. Vector-heavy code can share a
+ * core's resources where plain JS does not (two vCPUs on one physical core
+ * run a scalar spin at ~2× but products at less), so this, not the spin,
+ * bounds what two compute workers can reach.
+ */
+async function matmulCeiling(backend: string): Promise<number> {
+  const choice = backend as Parameters<typeof openPeakWorkers>[1];
+  using one = await openPeakWorkers(1, choice);
+  using two = await openPeakWorkers(2, choice);
+  const reps = repsFor(GATES, 20, 150);
+  const ratios: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const [a] = await one.measure(GATES, reps, 1);
+    const [b] = await two.measure(GATES, reps, 1);
+    ratios.push(b! / a!);
+  }
+  return median(ratios);
+}
+
+const backend = backendOption(Deno.args, "wasm");
+const { name: backendName } = await initBackend(backend);
 await Deno.mkdir("data", { recursive: true });
 const dir = await Deno.makeTempDir({ dir: "data", prefix: "bench_pool_" });
 try {
@@ -148,7 +183,7 @@ try {
   } as const;
   const sizes = [1, 2] as const;
   const pools = sizes.map((workers) =>
-    createComputePool({ workers, queueLimit: BATCHES })
+    createComputePool({ workers, queueLimit: BATCHES, backend })
   );
   try {
     await Promise.all(pools.map((p) => p.ready()));
@@ -160,6 +195,7 @@ try {
     }
     print(`load average before: ${loadavg()}`);
     const ceilingBefore = await spinCeiling();
+    const matmulBefore = await matmulCeiling(backendName);
     const rates: number[][] = sizes.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which size goes first, so a trend in the load favours neither.
@@ -174,9 +210,10 @@ try {
       }
     }
     const ceilingAfter = await spinCeiling();
+    const matmulAfter = await matmulCeiling(backendName);
     print(`load average after: ${loadavg()}`);
     print(
-      `\nExplainBatch LRP-α1.5β0.5, R-LSTM T = 12, batch ${BATCH}, ${BATCHES} batches × ${ROUNDS} rounds (wasm, ${navigator.hardwareConcurrency} cores)\n`,
+      `\nExplainBatch LRP-α1.5β0.5, R-LSTM T = 12, batch ${BATCH}, ${BATCHES} batches × ${ROUNDS} rounds (${backendName}, ${navigator.hardwareConcurrency} cores)\n`,
     );
     print("| workers | explanations/s (median) | per round |");
     print("| --- | --- | --- |");
@@ -200,6 +237,11 @@ try {
       `machine ceiling (plain-JS spin, 2 workers / 1): ${
         ceilingBefore.toFixed(2)
       }× before, ${ceilingAfter.toFixed(2)}× after`,
+    );
+    print(
+      `machine ceiling for matrix work (tf.matMul ${GATES.m}×${GATES.k}×${GATES.n} on ${backendName}, 2 workers / 1, median of 3): ${
+        matmulBefore.toFixed(2)
+      }× before, ${matmulAfter.toFixed(2)}× after`,
     );
   } finally {
     for (const pool of pools) pool.close();
