@@ -14,6 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { registerConv2dBackpropFilterFallback } from "./kernels/conv2d_backprop_filter.ts";
+import { registerTakeRowsKernel } from "./kernels/take_rows.ts";
 import {
   BLAS_BACKEND,
   type BlasBackendInfo,
@@ -141,6 +142,7 @@ async function activateWasm(): Promise<void> {
   if (registerConv2dBackpropFilterFallback("wasm")) {
     wasmFallbacks.push("Conv2DBackpropFilter");
   }
+  registerTakeRowsKernel();
 }
 
 async function activate(

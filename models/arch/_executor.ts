@@ -37,6 +37,7 @@ import {
   type ReluLstmSequenceMasks,
 } from "./layers/relu_lstm_sequence.ts";
 import { takeStep } from "./_take_step.ts";
+import { takeRows } from "../kernels/take_rows.ts";
 
 /** What the executor needs from a model. */
 export interface ExecutorModel {
@@ -299,9 +300,9 @@ function runLayer(
 
 /**
  * Splits a time-major [T·N, ...] tensor into its T steps. A recording pass
- * (a trace, never differentiated) takes one unstack of the [T, N, ...] view
- * (same values, one op); other passes take one differentiable gather per
- * step (`takeStep`, whose gradient is a pad).
+ * (a trace, never differentiated) takes each step's rows (`takeRows`, one
+ * copy inside the heap); other passes take them through the differentiable
+ * `takeStep`, whose gradient is a pad.
  */
 function splitSteps(
   t: tf.Tensor,
@@ -309,8 +310,12 @@ function splitSteps(
   record: boolean,
 ): tf.Tensor[] {
   if (record && steps > 1) {
-    return tf.unstack(
-      tf.reshape(t, [steps, t.shape[0]! / steps, ...t.shape.slice(1)]),
+    // Not differentiated: the step's rows as they are (an unstack read the
+    // whole tensor out of the wasm heap once per step).
+    const batch = t.shape[0]! / steps;
+    return Array.from(
+      { length: steps },
+      (_, s) => takeRows(t, s * batch, batch),
     );
   }
   return Array.from({ length: steps }, (_, s) => takeStep(t, s, steps));

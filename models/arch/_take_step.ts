@@ -5,13 +5,15 @@
  * *whole* input out of the wasm heap for every piece (`readSync`), so
  * splitting a [T·N, …] tensor into T steps moves T times its size through
  * fresh JavaScript buffers (measured 15–400 ms for an 11 MB tensor, from page
- * faults). `tf.gather` is a native kernel that copies only the rows it takes.
- * Its stock gradient needs `UnsortedSegmentSum`, which the `wasm` backend
- * lacks, so the gradient is given here: the step's rows padded with zeros.
+ * faults), and its `GatherV2` is slow too (about 0.5 ms for one 57 KB row).
+ * `takeRows` (`models/kernels/take_rows.ts`) copies only the step's rows,
+ * inside the heap. The gradient is given here: the step's rows padded with
+ * zeros.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { takeRows } from "../kernels/take_rows.ts";
 
 type GradArgs = (tf.Tensor | tf.GradSaveFunc)[];
 
@@ -32,7 +34,7 @@ export function takeStep(t: tf.Tensor, step: number, steps: number): tf.Tensor {
     const x = args[0] as tf.Tensor;
     return {
       value: tf.reshape(
-        tf.gather(tf.reshape(x, [steps, width]), tf.tensor1d([step], "int32")),
+        takeRows(tf.reshape(x, [steps, width]), step, 1),
         [batch, ...rest],
       ),
       gradFunc: (dy: tf.Tensor) =>
