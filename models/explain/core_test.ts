@@ -20,7 +20,7 @@ import {
   ZPlus,
 } from "./rules/mod.ts";
 import { FAST_CONV2D, FAST_DENSE } from "./lrp/_linear_maps.ts";
-import { negativePart, positiveMask, stabilizer } from "./core.ts";
+import { negativePart, positiveMask, sampleSums, stabilizer } from "./core.ts";
 
 const RULES: [string, Rule][] = [
   ["Epsilon", Epsilon({ epsilon: 0.01 })],
@@ -209,6 +209,39 @@ Deno.test("applyRule() takes W·x from output for the term that reads the unmodi
           tf.dispose([input, weight, bias, relevance, exact, shifted]);
         }
       });
+    }
+  }
+});
+
+Deno.test("sampleSums() equals tf.sum over every axis but the first, for ranks 1 to 5", async () => {
+  await initBackend("wasm");
+  const random = createRandom(91);
+  const shapes = [[4], [3, 7], [2, 5, 6], [3, 6, 4, 5], [2, 3, 2, 4, 3]];
+  for (const shape of shapes) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const t = tf.tensor(normal(random, size), shape);
+    try {
+      await assertNoLeak(async () => {
+        const [ours, stock] = tf.tidy(() => [
+          sampleSums(t),
+          t.rank === 1
+            ? tf.clone(t)
+            : tf.sum(t, shape.slice(1).map((_, i) => i + 1)),
+        ]);
+        try {
+          assert.deepEqual(ours!.shape, [shape[0]]);
+          assertClose(
+            await values(ours!),
+            await values(stock!),
+            1e-5,
+            `[${shape.join(", ")}]`,
+          );
+        } finally {
+          tf.dispose([ours!, stock!]);
+        }
+      });
+    } finally {
+      t.dispose();
     }
   }
 });
