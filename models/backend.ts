@@ -15,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { registerConv2dBackpropFilterFallback } from "./kernels/conv2d_backprop_filter.ts";
 import { registerTakeRowsKernel } from "./kernels/take_rows.ts";
+import { registerHeapSliceKernels } from "./kernels/heap_slice.ts";
 import {
   BLAS_BACKEND,
   type BlasBackendInfo,
@@ -143,6 +144,7 @@ async function activateWasm(): Promise<void> {
     wasmFallbacks.push("Conv2DBackpropFilter");
   }
   registerTakeRowsKernel();
+  registerHeapSliceKernels();
 }
 
 async function activate(
