@@ -72,6 +72,7 @@ import {
 } from "./_calls.ts";
 import { RpcError, Status } from "./rpc_error.ts";
 import { createSerializer, type MessageEncoder } from "./_serializer.ts";
+import { deferGoawayCloseOnConnect } from "./_defer_goaway_close.ts";
 
 /** TLS material; PEM-encoded. */
 export interface TlsOptions {
@@ -122,8 +123,8 @@ export interface ClientOptions {
    * How often a read-only call (List*, Get*, Classify, Explain,
    * ExplainBatch, Evaluate, WatchTraining, ExportModel, health) is repeated
    * after it fails with UNAVAILABLE before any response message arrived:
-   * the connection dropped (the server recycles HTTP/2 connections, see
-   * docs/deployment.md) or was refused. Pauses of 25 ms, 100 ms, … within the
+   * the connection dropped (a replica restarting or shutting down) or was
+   * refused. Pauses of 25 ms, 100 ms, … within the
    * deadline. Calls that change state are never repeated.
    * @default 2
    */
@@ -401,6 +402,9 @@ class Caller {
   constructor(address: string, options: ClientOptions) {
     this.#address = address;
     this.#options = options;
+    // Deno 2.9.6 aborts when a session closes inside nghttp2's GOAWAY
+    // callback, as it does when a server shuts down (denoland/deno#36788).
+    deferGoawayCloseOnConnect();
     this.#client = new Client(
       address,
       channelCredentials(address, options),

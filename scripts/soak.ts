@@ -19,17 +19,17 @@
  * 4. Closes the clients, checks that the server process is still alive a
  *    second later, then stops it with SIGTERM (it must exit 0). With
  *    `--shutdown-first` it stops the server before closing the clients, so
- *    that no client GOAWAY reaches it (see the known crash below).
+ *    that the clients receive the server's GOAWAY instead.
  * 5. Fails (exit 1) on any unexpected error, on any worker tensor growth
  *    after the warm-up (`--tensor-tolerance`, default 0), on RSS growth
  *    after the warm-up beyond `--rss-tolerance-mib`, or when the server died
  *    (see `_soak_verdict.ts`), or on more than `--max-dropped` calls ended
- *    UNAVAILABLE "Connection dropped" (default 0). Deno 2.9.6 aborts on a
- *    client's GOAWAY once a connection has carried ~100 streams
- *    (denoland/deno#36788), so the server recycles connections every 50
- *    streams (server/session_recycling.ts); a grpc-js client on Deno may
- *    then drop a call it has not finished reading when its old connection
- *    closes, which is what `dropped` counts.
+ *    UNAVAILABLE "Connection dropped" (default 0): a call lost with its
+ *    connection, which no connection should be while the server runs. Deno
+ *    2.9.6 aborts a process that closes an HTTP/2 session inside nghttp2's
+ *    GOAWAY callback once the connection has carried ~100 streams
+ *    (denoland/deno#36788); server/defer_goaway_close.ts and the client's
+ *    copy defer that close, and the connections are no longer recycled.
  *
  * Flags: --explanations=N --clients=N --workers=N --warmup=FRACTION
  * --sample-ms=MS --cancel-every=N --tensor-tolerance=N --rss-tolerance-mib=N
@@ -330,7 +330,7 @@ export interface SoakReport {
   /** Streams cancelled on purpose. */
   cancelled: number;
   /**
-   * Calls ended UNAVAILABLE "Connection dropped" when a recycled connection
+   * Calls ended UNAVAILABLE "Connection dropped" when their connection
    * closed before the client read them (see the module doc); not in `errors`.
    */
   dropped: number;
@@ -473,7 +473,7 @@ function describe(r: SoakReport): string {
     `Soak: ${r.explanations} explanations (${r.cancelled} cancelled on purpose) from ${r.options.clients} clients on ${r.options.workers} workers in ${
       r.seconds.toFixed(1)
     } s (${(r.explanations / r.seconds).toFixed(1)}/s)`,
-    `Unexpected errors: ${r.errors}; server error log lines: ${r.serverErrors}; calls dropped with a recycled connection: ${r.dropped} (at most ${r.options.maxDropped})`,
+    `Unexpected errors: ${r.errors}; server error log lines: ${r.serverErrors}; calls dropped with their connection: ${r.dropped} (at most ${r.options.maxDropped})`,
     ...r.errorSamples.map((e) => `  ${e}`),
     `Worker tensors after warm-up: [${r.verdict.tensors.baseline}], peak [${r.verdict.tensors.peak}] (tolerance ${r.options.tensorTolerance})`,
     `RSS floor after warm-up: ${

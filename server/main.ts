@@ -36,7 +36,7 @@ import {
   startMetricsServer,
 } from "./metrics/mod.ts";
 import { loadTlsMaterial, type TlsMaterial } from "./tls_material.ts";
-import { recycleSessions } from "./session_recycling.ts";
+import { deferGoawayClose } from "./defer_goaway_close.ts";
 import { loadReflectionDescriptors } from "./reflection.ts";
 import {
   addRnnExplainServices,
@@ -207,12 +207,10 @@ export async function startServer(
     healthPort = probes === undefined
       ? undefined
       : await bind(probes, { ...config, port: config.healthPort! }, undefined);
-    // Deno 2.9.6 aborts on a client's GOAWAY after ~100 streams on one
-    // connection (denoland/deno#36788): no connection may carry that many.
-    const onRecycle = (streams: number) =>
-      log.debug({ streams }, "Connection recycled");
-    recycleSessions(server, { onRecycle });
-    if (probes !== undefined) recycleSessions(probes, { onRecycle });
+    // Deno 2.9.6 aborts when a session closes inside nghttp2's GOAWAY
+    // callback (denoland/deno#36788): every client's close would risk it.
+    deferGoawayClose(server);
+    if (probes !== undefined) deferGoawayClose(probes);
     metrics = config.metricsPort === undefined
       ? undefined
       : startMetricsServer(registry, {
