@@ -176,17 +176,19 @@ export function boxBackward(
     input.shape,
   );
   if (both !== undefined) {
-    // [..., C, 2]: (x − l, x − h) against (Lᵀ(s; w⁺), Lᵀ(s; w⁻)). The
-    // pair of bounds is joined before the batch broadcasts in (a concat
-    // along a last axis of 1 is an element loop on wasm: 10 ms at
-    // 600×28×7).
-    const bounds = tf.concat([
-      tf.expandDims(low.input, -1),
-      tf.expandDims(high.input, -1),
-    ], -1);
-    const offsets = tf.sub(tf.expandDims(input, -1), bounds);
-    const backs = tf.reshape(both, [...both.shape.slice(0, -1), -1, 2]);
-    return tf.sum(tf.mul(offsets, backs), -1);
+    // (x − l, x − h) against (Lᵀ(s; w⁺), Lᵀ(s; w⁻)), paired along a last
+    // axis of 2. The bounds are joined before the batch broadcasts in (a
+    // concat along a last axis of 1 is an element loop on wasm: 10 ms at
+    // 600×28×7). One channel (pixels) stays 4-D: subtract, multiply and
+    // sum take 1.4 ms there against 3.2 in 5-D at 600×28×7 on wasm.
+    const c = input.shape.at(-1)!;
+    const pair = (t: tf.Tensor) => c === 1 ? t : tf.expandDims(t, -1);
+    const bounds = tf.concat([pair(low.input), pair(high.input)], -1);
+    const offsets = tf.sub(pair(input), bounds);
+    const backs = c === 1
+      ? both
+      : tf.reshape(both, [...both.shape.slice(0, -1), c, 2]);
+    return tf.sum(tf.mul(offsets, backs), -1, c === 1);
   }
   const back = (key: string, w: tf.Tensor) => {
     const adjoint = layer.adjoint;
