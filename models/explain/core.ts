@@ -100,9 +100,31 @@ export interface Normalized {
   gradients: tf.Tensor[];
   /**
    * Relevance absorbed per output neuron (bias and stabiliser shares, and
-   * any share the rule drops explicitly), shaped like the layer output.
+   * any share the rule drops explicitly), shaped like the layer output;
+   * times {@linkcode Normalized.absorbedScale} when that is given.
    */
   absorbed: tf.Tensor;
+  /**
+   * A constant factor of every entry of `absorbed` (a stabiliser ε whose
+   * sign is known), applied after the per-sample sums: one pass over the
+   * layer output fewer.
+   * @default 1
+   */
+  absorbedScale?: number;
+}
+
+/**
+ * The absorbed relevance per output neuron of a {@linkcode Normalized},
+ * with its scale applied. Caller owns the returned tensor.
+ *
+ * @param normalized a rule's divide-step output
+ * @returns the absorbed relevance, shaped like the layer output
+ */
+export function absorbedOf(normalized: Normalized): tf.Tensor {
+  const { absorbed, absorbedScale } = normalized;
+  return absorbedScale === undefined
+    ? tf.clone(absorbed)
+    : tf.mul(absorbed, absorbedScale);
 }
 
 /**
@@ -279,7 +301,7 @@ export function applyRule(
       tensors.cache,
       known,
     );
-    const { gradients, absorbed } = rule.normalize(
+    const { gradients, absorbed, absorbedScale } = rule.normalize(
       tensors.relevance,
       outputs,
       context,
@@ -288,7 +310,9 @@ export function applyRule(
       backwardTerms(layer, terms, gradients, tensors.input, tensors.cache);
     return {
       relevance: relevance as tf.Tensor,
-      absorbed: sampleSums(absorbed),
+      absorbed: absorbedScale === undefined
+        ? sampleSums(absorbed)
+        : tf.mul(sampleSums(absorbed), absorbedScale) as tf.Tensor1D,
     };
   });
 }

@@ -20,7 +20,13 @@ import {
   ZPlus,
 } from "./rules/mod.ts";
 import { FAST_CONV2D, FAST_DENSE } from "./lrp/_linear_maps.ts";
-import { negativePart, positiveMask, sampleSums, stabilizer } from "./core.ts";
+import {
+  absorbedOf,
+  negativePart,
+  positiveMask,
+  sampleSums,
+  stabilizer,
+} from "./core.ts";
 
 const RULES: [string, Rule][] = [
   ["Epsilon", Epsilon({ epsilon: 0.01 })],
@@ -243,5 +249,32 @@ Deno.test("sampleSums() equals tf.sum over every axis but the first, for ranks 1
     } finally {
       t.dispose();
     }
+  }
+});
+
+Deno.test("absorbedOf() applies a Normalized's absorbedScale, and copies an unscaled absorbed", async () => {
+  await initBackend("wasm");
+  const absorbed = tf.tensor2d([[1, -2], [0.5, 4]]);
+  try {
+    await assertNoLeak(async () => {
+      const [scaled, plain] = [
+        absorbedOf({ gradients: [], absorbed, absorbedScale: -0.25 }),
+        absorbedOf({ gradients: [], absorbed }),
+      ];
+      try {
+        assert.deepEqual(Array.from(await scaled.data()), [
+          -0.25,
+          0.5,
+          -0.125,
+          -1,
+        ]);
+        assert.deepEqual(Array.from(await plain.data()), [1, -2, 0.5, 4]);
+        assert.notEqual(plain, absorbed, "a copy the caller owns");
+      } finally {
+        tf.dispose([scaled, plain]);
+      }
+    });
+  } finally {
+    absorbed.dispose();
   }
 });

@@ -23,7 +23,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LayerWeights, ModelTrace } from "../../arch/rnn_model.ts";
-import { lstmCellRelevance, type RuleContext } from "../rules/mod.ts";
+import {
+  absorbedOf,
+  lstmCellRelevance,
+  type RuleContext,
+} from "../rules/mod.ts";
 import { forwardTerms } from "../_stacked_terms.ts";
 import { splitOnce } from "../_split_once.ts";
 import { FAST_DENSE } from "./_linear_maps.ts";
@@ -173,11 +177,12 @@ export function prepareFusedLstm(
     }
     const outputs = forwardTerms(FAST_DENSE, terms, input, undefined);
     // The divide step at R = 1: the factors of R (linear, element by element).
-    const { gradients, absorbed } = rule.normalize(
+    const normalized = rule.normalize(
       tf.onesLike(outputs[0]!),
       outputs,
       context,
     );
+    const { gradients } = normalized;
     const signed = gradients.map((g, k) =>
       terms[k]!.coefficient === 1 ? g : tf.neg(g)
     );
@@ -202,7 +207,7 @@ export function prepareFusedLstm(
       keep: splitOnce(keep, steps),
       factors: splitOnce(factorsAll, steps),
       factorsAll,
-      absorbedAll: absorbed,
+      absorbedAll: absorbedOf(normalized),
       kernels,
     };
   });

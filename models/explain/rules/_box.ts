@@ -135,7 +135,8 @@ export function boxNormalize(
     const quotient = tf.div(relevance, tf.add(tf.relu(z), stabilizer));
     return {
       gradients: [quotient, quotient, quotient],
-      absorbed: tf.mul(quotient, stabilizer),
+      absorbed: quotient,
+      absorbedScale: stabilizer,
     };
   }
   const { quotient, absorbed } = divideStabilized(relevance, z, stabilizer);

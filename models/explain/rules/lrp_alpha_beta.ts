@@ -80,7 +80,8 @@ function activeShares(
   const minus = tf.div(t, tf.add(u, stabilizer));
   return {
     gradients: [plus, minus],
-    absorbed: tf.mul(tf.sub(plus, minus), stabilizer),
+    absorbed: tf.sub(plus, minus),
+    absorbedScale: stabilizer,
   };
 }
 
@@ -147,6 +148,19 @@ function rule(
         return { quotient, absorbed: tf.mul(quotient, stab) };
       };
       if (beta === 0) {
+        if (context.activeOnly) {
+          // As divide(): the absorbed share is the quotient times +ε,
+          // scaled after the engine's per-sample sums.
+          const quotient = tf.div(
+            relevance,
+            tf.add(tf.relu(zPlus), stabilizer),
+          );
+          return {
+            gradients: [quotient],
+            absorbed: quotient,
+            absorbedScale: stabilizer,
+          };
+        }
         const p = divide(relevance, zPlus, 1);
         return { gradients: [p.quotient], absorbed: p.absorbed };
       }

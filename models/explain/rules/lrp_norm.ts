@@ -64,7 +64,8 @@ export function Norm(options: NormOptions = {}): Rule {
         );
         return {
           gradients: [quotient],
-          absorbed: tf.mul(quotient, stabilizer),
+          absorbed: quotient,
+          absorbedScale: stabilizer,
         };
       }
       const { quotient, absorbed } = divideStabilized(

@@ -27,6 +27,7 @@
  * @module
  */
 export {
+  absorbedOf,
   applyRule,
   divideStabilized,
   type LayerKind,
