@@ -180,7 +180,8 @@ function sharedGradient(
  *   and weights stacked by output unit (convolutions stay term by term:
  *   the stacked convolution does the same work and the channel concat is
  *   an element loop on `wasm`);
- * - otherwise term by term.
+ * - otherwise term by term, with one product with the input when every
+ *   term reads the same input (αβ on a convolution).
  */
 export function backwardTerms(
   layer: LinearLayer,
@@ -234,11 +235,25 @@ export function backwardTerms(
     const back = transpose(g, stacked, "stacked", inputShape);
     return tf.mul(terms[0]!.input, back);
   }
-  let relevance: tf.Tensor | undefined;
-  terms.forEach((term, k) => {
-    const back = term.weight === null
+  const backOf = (term: Term, k: number) =>
+    term.weight === null
       ? layer.transpose(gradients[k]!, null, inputShape)
       : transpose(gradients[k]!, term.weight, `term:${k}`, inputShape);
+  if (m > 1 && terms.every((t) => t.input === terms[0]!.input)) {
+    // One input (αβ on a convolution): Σ_k c_k x ⊙ g_k = x ⊙ Σ_k c_k g_k,
+    // one product with x instead of m.
+    let sum: tf.Tensor | undefined;
+    terms.forEach((term, k) => {
+      const back = backOf(term, k);
+      sum = sum === undefined
+        ? (term.coefficient === 1 ? back : tf.neg(back))
+        : (term.coefficient === 1 ? tf.add(sum, back) : tf.sub(sum, back));
+    });
+    return tf.mul(terms[0]!.input, sum!);
+  }
+  let relevance: tf.Tensor | undefined;
+  terms.forEach((term, k) => {
+    const back = backOf(term, k);
     const part = tf.mul(term.input, back);
     relevance = relevance === undefined
       ? (term.coefficient === 1 ? part : tf.neg(part))
