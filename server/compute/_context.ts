@@ -16,10 +16,12 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /**
    * Reads the pool's shared cancel flag and aborts `signal` when it names
-   * this task: what long passes call instead of yielding a macrotask (which
-   * costs about 2 ms in Deno), see `ExplainOptions.yieldToEventLoop`.
+   * this task. A busy worker learns of a cancel this way, without its event
+   * loop: long passes call it where they would yield a macrotask (about 2 ms
+   * in Deno; it is their `ExplainOptions.yieldToEventLoop`), training after
+   * every step.
    */
-  readonly yieldToEventLoop: () => void;
+  readonly pollCancel: () => void;
   /** Posts an event at once, moving the listed buffers. */
   emit(event: TaskEvent, transfer?: Transferable[]): void;
   /** The worker's loaded models. */

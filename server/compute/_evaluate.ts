@@ -250,7 +250,7 @@ async function scoreExplainer(
         params,
         target: task.target ?? { kind: "true_label" },
         signal: context.signal,
-        yieldToEventLoop: context.yieldToEventLoop,
+        yieldToEventLoop: context.pollCancel,
       },
     );
     const metrics = blockMetrics(relevance, marks, b, {

@@ -41,7 +41,7 @@ export function runExplain(
       {
         target,
         signal: context.signal,
-        yieldToEventLoop: context.yieldToEventLoop,
+        yieldToEventLoop: context.pollCancel,
         ...(task.params === undefined ? {} : { params: task.params }),
         ...(stream
           ? {

@@ -160,7 +160,11 @@ export async function runTrain(
       ...(config.maxSamples === undefined
         ? {}
         : { maxSamples: config.maxSamples }),
-      onProgress: (progress) => context.emit({ kind: "progress", progress }),
+      onProgress: (progress) => {
+        // fit() checks the signal before the next step.
+        context.pollCancel();
+        context.emit({ kind: "progress", progress });
+      },
       onEpochEnd: async (summary) => {
         const metrics = epochMetrics(summary, trainSamples);
         const { weights, manifest } = await encodeCheckpoint(

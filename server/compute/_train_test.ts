@@ -160,6 +160,10 @@ Deno.test("ComputePool.run() stops a cancelled training between steps", async ()
     { name: "AbortError" },
   );
   assert.deepEqual(steps, [0]);
+  // The worker stops after the step it was in (it reads the cancel flag and
+  // its messages between steps).
+  const { lateEvents } = pool.stats();
+  assert.ok(lateEvents <= 2, `${lateEvents} steps reported after the cancel`);
   // The worker is free again: a small job queued behind the cancelled one
   // finishes within 20 s; the cancelled one alone would run for minutes.
   const limit = new AbortController();

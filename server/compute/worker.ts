@@ -121,7 +121,7 @@ async function run(taskId: number, task: ComputeTask): Promise<void> {
     models = cache.keys();
     const context: TaskContext = {
       signal: controller.signal,
-      yieldToEventLoop: () => {
+      pollCancel: () => {
         if (Atomics.load(cancelFlag, 0) === (taskId | 0)) {
           controller.abort(cancelled());
         }
