@@ -12,7 +12,7 @@
  * about a hundred streams (denoland/deno#36788). A server sends that GOAWAY
  * when it shuts down. Measured with a client process making 400 health
  * checks on one channel while the server shut down (client aborts / runs):
- * 4/10 without, 0/20 with (docs/deployment.md).
+ * 10/20 without, 0/20 with (docs/deployment.md).
  *
  * grpc-js opens its sessions with `http2.connect` and offers no hook, so
  * this wraps `connect` on the process's `node:http2` module (the object

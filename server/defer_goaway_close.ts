@@ -7,24 +7,22 @@
  * `nghttp2_session_mem_recv` is still processing the GOAWAY frame. The
  * handler emits `goaway` and then calls `session.close()`, which, on a
  * connection with no open stream, destroys the session there and then. When
- * the callback returns, nghttp2 goes on to walk the session's stream map
- * (`session_close_stream_on_goaway`) in memory that was just freed: the
- * process dies with SIGABRT (`find_stream_on_goaway_func: Assertion
- * 'stream->closed_next == NULL'`, `free(): invalid pointer`) or SIGSEGV,
- * once the connection has carried about a hundred streams (a smaller map
- * survives its own use after free). Node.js defers that destroy while
- * nghttp2 is on the stack; Deno does not. Every grpc-js client sends that
- * GOAWAY when it closes its channel.
+ * the callback returns, nghttp2 goes on with the frame
+ * (`session_close_stream_on_goaway` walks the stream map), apparently in
+ * memory the destroy freed: once the connection has carried about a hundred
+ * streams the process dies with SIGABRT (`find_stream_on_goaway_func:
+ * Assertion 'stream->closed_next == NULL'`, `free(): invalid pointer`) or
+ * SIGSEGV. Every grpc-js client sends that GOAWAY when it closes its channel.
  *
  * The fix: a `goaway` listener on each server session (it runs first,
  * inside the same callback) makes every `close()` or `destroy()` on that
  * session until the next macrotask run on a timer, after nghttp2 has
- * finished with the frame.
- * Measured with one client process making 400 health checks on one channel
- * and then closing it (server aborts / runs): 9/10 without, 0/10 with;
- * 16 channels: 8/10 without, 0/10 with (docs/deployment.md has the table).
- * Advertising a finite SETTINGS_MAX_CONCURRENT_STREAMS (8, 32, 100, 1000)
- * or other settings did not help: Deno already turns nghttp2's closed-stream
+ * finished with the frame. Measured with one client process making 400
+ * health checks on one channel and then closing it (server/main.ts aborts /
+ * runs): 9/10 without, 0/20 with; 16 channels: 0/10 with
+ * (docs/deployment.md has the table). Advertising a finite
+ * SETTINGS_MAX_CONCURRENT_STREAMS (8, 32, 100, 1000) or other settings did
+ * not help: Deno's `node:http2` already turns nghttp2's closed-stream
  * retention off.
  *
  * grpc-js gives no access to its sessions, so this reaches its private
