@@ -232,9 +232,10 @@ interface Timed {
 
 /**
  * Timed calls that failed with UNAVAILABLE, by message: they are left out
- * of the figures and counted in the report (the server recycles HTTP/2
- * connections, and a grpc-js client on Deno can lose a call then; see
- * docs/deployment.md). Any other failure ends the run.
+ * of the figures and counted in the report. None are expected (the server
+ * no longer recycles HTTP/2 connections, which cost calls; see
+ * docs/deployment.md), so a count above zero is a finding. Any other
+ * failure ends the run.
  */
 const failedCalls = new Map<string, number>();
 
