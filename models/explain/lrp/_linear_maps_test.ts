@@ -36,6 +36,8 @@ const CASES: [string, LinearLayer, LinearLayer, number[], number[] | null][] = [
   ], [5, 5, 1, 3]],
   // Wider than twice the kernel onto 3 channels: the plain convolution.
   ["conv2d 3×3, 7 columns", FAST_CONV2D, CONV2D, [2, 4, 7, 3], [3, 3, 3, 2]],
+  // One output channel: the forward is a banded convolution.
+  ["conv2d 3×3 onto 1 filter", FAST_CONV2D, CONV2D, [2, 6, 4, 3], [3, 3, 3, 1]],
   ["conv2d 2×3 (fallback)", FAST_CONV2D, CONV2D, [2, 5, 6, 3], [2, 3, 3, 2]],
   ["avgPool, odd sizes", createFastAvgPool(2), createAvgPool({ scale: 2 }), [
     2,
