@@ -125,15 +125,16 @@ function uniform(
  */
 async function timeCalls(
   run: () => Promise<unknown>,
-  { minReps, maxReps, budgetMs, warmUp = true, before }: {
+  { minReps, maxReps, budgetMs, warmUp = 1, before }: {
     minReps: number;
     maxReps: number;
     budgetMs: number;
-    warmUp?: boolean;
+    /** Untimed calls first. */
+    warmUp?: number;
     before?: () => Promise<unknown>;
   },
 ): Promise<number[]> {
-  if (warmUp) await run();
+  for (let i = 0; i < warmUp; i++) await run();
   const times: number[] = [];
   const start = performance.now();
   while (
@@ -227,7 +228,12 @@ async function benchModel(
           minReps: 1,
           maxReps: 7,
           budgetMs: 1000,
-          warmUp: false,
+          // The LRP and deep Taylor passes are cheap: warm each up at this
+          // batch size, or the first β > 0 case pays V8's tiering and the
+          // new shapes for the ones after it (α1.5β0.5 measured 18.6 ms
+          // against α2β1's 10.9 ms on the same code). The slow gradient
+          // methods were warmed up on two sequences only.
+          warmUp: c.pass ? 3 : 0,
           before: async () => {
             const f0 = performance.now();
             await predict(model, x, BATCH, { batchSize: BATCH });
