@@ -18,35 +18,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { BYTES, copyBox, type WasmHeapBackend } from "./_heap_copy.ts";
 
 /** The kernel's registered name. */
 export const TAKE_ROWS = "RnnExplainTakeRows";
-
-/** The parts of the `wasm` backend (tfjs-backend-wasm 4.22) the kernel uses. */
-interface WasmHeapBackend {
-  readonly wasm: { readonly HEAPU8: Uint8Array };
-  readonly dataIdMap: {
-    get(dataId: tf.DataId): { memoryOffset: number } | undefined;
-  };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
-/** Bytes per element of the dtypes the kernel copies. */
-const BYTES: Partial<Record<tf.DataType, number>> = {
-  float32: 4,
-  int32: 4,
-  bool: 1,
-};
-
-function offsetOf(backend: WasmHeapBackend, info: tf.TensorInfo): number {
-  const entry = backend.dataIdMap.get(info.dataId);
-  if (entry === undefined) {
-    throw new TypeError(
-      "Cannot take rows: the wasm backend does not hold the tensor",
-    );
-  }
-  return entry.memoryOffset;
-}
 
 function takeRowsWasm(
   args: {
@@ -55,24 +30,11 @@ function takeRowsWasm(
     attrs?: tf.NamedAttrMap;
   },
 ): tf.TensorInfo {
-  const backend = args.backend as WasmHeapBackend;
   const x = args.inputs.x!;
-  const begin = args.attrs!.begin as number;
-  const size = args.attrs!.size as number;
-  const rowElements = x.shape.slice(1).reduce((a, d) => a * d, 1);
-  const bytes = BYTES[x.dtype]!;
-  const out = backend.makeOutput([size, ...x.shape.slice(1)], x.dtype);
-  // Offsets after the allocation: it may have grown (moved) the heap.
-  const from = offsetOf(backend, x) + begin * rowElements * bytes;
-  const length = size * rowElements * bytes;
-  if (length > 0) {
-    backend.wasm.HEAPU8.copyWithin(
-      offsetOf(backend, out),
-      from,
-      from + length,
-    );
-  }
-  return out;
+  const begin = x.shape.map(() => 0);
+  begin[0] = args.attrs!.begin as number;
+  const size = [args.attrs!.size as number, ...x.shape.slice(1)];
+  return copyBox(args.backend as WasmHeapBackend, x, begin, size, size);
 }
 
 /**
