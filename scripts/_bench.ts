@@ -20,6 +20,7 @@ import {
   initBackend,
   type ModelSpec,
 } from "../models/mod.ts";
+import type { ModelRef } from "../server/compute/mod.ts";
 import { openModelStore } from "../server/storage/mod.ts";
 
 /** The repository root (scripts run with it as their working directory). */
@@ -371,17 +372,18 @@ if (workerScope !== undefined && globalThis instanceof workerScope) {
  * @param dir the store's folder (the server's `--checkpoint-dir`)
  * @param id the model id
  * @param spec the model's spec
- * @returns the parameter count and weight bytes of the saved model
+ * @returns the saved model's parameter count, and the reference a compute
+ *   worker loads it by
  */
 export async function saveSeededModel(
   dir: string,
   id: string,
   spec: ModelSpec,
-): Promise<{ parameters: number }> {
+): Promise<{ parameters: number; ref: ModelRef }> {
   const model = createModel(spec, { seed: 1 });
   try {
     using store = await openModelStore({ dir });
-    await store.save(
+    const record = await store.save(
       id,
       await encodeCheckpoint(model, {
         dataset: "mnist",
@@ -396,7 +398,15 @@ export async function saveSeededModel(
         },
       }),
     );
-    return { parameters: model.parameterCount() };
+    return {
+      parameters: model.parameterCount(),
+      // The store keeps checkpoints in `<dir>/models`.
+      ref: {
+        id: record.id,
+        dir: `${dir}/models`,
+        sha256: record.weightsSha256,
+      },
+    };
   } finally {
     model.dispose();
   }

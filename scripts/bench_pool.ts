@@ -23,26 +23,17 @@
  *
  * @module
  */
-import {
-  createModel,
-  createSpec,
-  encodeCheckpoint,
-  initBackend,
-  Random,
-} from "../models/mod.ts";
-import {
-  batchInputs,
-  createComputePool,
-  type ModelRef,
-} from "../server/compute/mod.ts";
-import { openModelStore } from "../server/storage/mod.ts";
+import { createSpec, initBackend, Random } from "../models/mod.ts";
+import { batchInputs, createComputePool } from "../server/compute/mod.ts";
 import {
   backendOption,
+  loadAverageText,
   type MatmulShape,
   median,
   openPeakWorkers,
   print,
   repsFor,
+  saveSeededModel,
 } from "./_bench.ts";
 
 const BATCH = 50;
@@ -52,48 +43,6 @@ const ROUNDS = 5;
 /** Untimed batches per worker before the rounds. */
 const WARM_UP_BATCHES = 150;
 const SIZE = 12 * 28 * 7;
-
-/** Stores a seeded model as the server does; returns what a worker loads it by. */
-async function saveModel(dir: string): Promise<ModelRef> {
-  const model = createModel(
-    createSpec({ architecture: "r_lstm", steps: 12, columns: 7 }),
-    { seed: 1 },
-  );
-  try {
-    using store = await openModelStore({ dir });
-    const record = await store.save(
-      "bench",
-      await encodeCheckpoint(model, {
-        dataset: "mnist",
-        problem: "majority",
-        seed: 1,
-        training: {
-          optimizer: "adam",
-          epochs: 0,
-          batchSize: BATCH,
-          learningRate: 0.0002,
-          keepProb: 0.8,
-        },
-      }),
-    );
-    // The store keeps checkpoints in `<dir>/models`.
-    return {
-      id: record.id,
-      dir: `${dir}/models`,
-      sha256: record.weightsSha256,
-    };
-  } finally {
-    model.dispose();
-  }
-}
-
-function loadavg(): string {
-  try {
-    return Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
-  } catch {
-    return "n/a";
-  }
-}
 
 const SPIN_WORKER = `onmessage = (e) => {
   const a = new Float32Array(65536).fill(1.0001);
@@ -169,7 +118,11 @@ const { name: backendName } = await initBackend(backend);
 await Deno.mkdir("data", { recursive: true });
 const dir = await Deno.makeTempDir({ dir: "data", prefix: "bench_pool_" });
 try {
-  const ref = await saveModel(dir);
+  const { ref } = await saveSeededModel(
+    dir,
+    "bench",
+    createSpec({ architecture: "r_lstm", steps: 12, columns: 7 }),
+  );
   const random = new Random(7);
   const x = Float32Array.from(
     { length: BATCH * SIZE },
@@ -203,7 +156,7 @@ try {
         );
       }
     }
-    print(`load average before: ${loadavg()}`);
+    print(`load average before: ${loadAverageText()}`);
     const ceilingBefore = await spinCeiling();
     const matmulBefore = await matmulCeiling(backendName);
     const rates: number[][] = sizes.map(() => []);
@@ -221,7 +174,7 @@ try {
     }
     const ceilingAfter = await spinCeiling();
     const matmulAfter = await matmulCeiling(backendName);
-    print(`load average after: ${loadavg()}`);
+    print(`load average after: ${loadAverageText()}`);
     print(
       `\nExplainBatch LRP-α1.5β0.5, R-LSTM T = 12, batch ${BATCH}, ${BATCHES} batches × ${ROUNDS} rounds (${backendName}, ${navigator.hardwareConcurrency} cores)\n`,
     );

@@ -42,21 +42,21 @@ import {
   type PartialMessage,
   type RnnExplainClient,
 } from "../client/mod.ts";
-import {
-  createModel,
-  createSpec,
-  encodeCheckpoint,
-  initBackend,
-  Random,
-} from "../models/mod.ts";
+import { createSpec, initBackend, Random } from "../models/mod.ts";
 import {
   batchInputs,
   type ComputePool,
   createComputePool,
   type ModelRef,
 } from "../server/compute/mod.ts";
-import { openModelStore } from "../server/storage/mod.ts";
-import { median, percentile, print, ROOT } from "./_bench.ts";
+import {
+  loadAverageText,
+  median,
+  percentile,
+  print,
+  ROOT,
+  saveSeededModel,
+} from "./_bench.ts";
 import { ECHO_OPTIONS, ECHO_SERVICE } from "./_grpc_echo.ts";
 import * as grpc from "@grpc/grpc-js";
 
@@ -81,39 +81,6 @@ const EXPLAINER = {
 
 function ms(value: number): string {
   return `${value.toFixed(1)} ms`;
-}
-
-async function saveModel(dir: string): Promise<ModelRef> {
-  await initBackend("wasm");
-  const model = createModel(
-    createSpec({ architecture: "r_lstm", steps: T, columns: 7 }),
-    { seed: 1 },
-  );
-  try {
-    using store = await openModelStore({ dir });
-    const record = await store.save(
-      "bench",
-      await encodeCheckpoint(model, {
-        dataset: "mnist",
-        problem: "majority",
-        seed: 1,
-        training: {
-          optimizer: "adam",
-          epochs: 0,
-          batchSize: BATCH,
-          learningRate: 0.0002,
-          keepProb: 0.8,
-        },
-      }),
-    );
-    return {
-      id: record.id,
-      dir: `${dir}/models`,
-      sha256: record.weightsSha256,
-    };
-  } finally {
-    model.dispose();
-  }
 }
 
 function startServer(dir: string): Deno.ChildProcess {
@@ -667,7 +634,12 @@ async function main(): Promise<void> {
     dir: "./data",
     prefix: "bench_stream_",
   });
-  const ref = await saveModel(dir);
+  await initBackend("wasm");
+  const { ref } = await saveSeededModel(
+    dir,
+    "bench",
+    createSpec({ architecture: "r_lstm", steps: T, columns: 7 }),
+  );
   const random = new Random(3);
   const x = Float32Array.from(
     { length: BATCH * SIZE },
@@ -683,7 +655,7 @@ async function main(): Promise<void> {
     });
     await Promise.all([pool.ready(), pool2.ready()]);
     const b: Bench = { client, pool, pool2, ref, x, serverPid: server.pid };
-    print(`load average before: ${loadavg()}`);
+    print(`load average before: ${loadAverageText()}`);
     // Warm up: each server worker and the local pools load the model, and
     // the large-message path runs until it is compiled: a bare grpc-js echo
     // of 470 KB took 120-260 ms per call over its first 10 calls on a loaded
@@ -698,19 +670,11 @@ async function main(): Promise<void> {
     await concurrent(b);
     await serial(b);
     await pipelined(b);
-    print(`load average after: ${loadavg()}`);
+    print(`load average after: ${loadAverageText()}`);
   } finally {
     server.kill("SIGTERM");
     await server.status;
     await Deno.remove(dir, { recursive: true });
-  }
-}
-
-function loadavg(): string {
-  try {
-    return Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
-  } catch {
-    return "n/a";
   }
 }
 

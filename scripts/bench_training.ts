@@ -26,7 +26,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { backendOption } from "./_bench.ts";
+import { backendOption, loadAverageText } from "./_bench.ts";
 import {
   type Architecture,
   ARCHITECTURES,
@@ -167,13 +167,7 @@ async function main(): Promise<void> {
   for (const architecture of architectures) {
     rows.push(await measure(architecture, seconds));
   }
-  const load = (() => {
-    try {
-      return Deno.loadavg().map((l) => l.toFixed(2)).join(", ");
-    } catch {
-      return "unknown (run with --allow-sys=loadavg)";
-    }
-  })();
+  const load = loadAverageText();
   const lines = [
     `Training throughput, backend ${backend.name}, batch ${BATCH}, T = ${STEPS}, 28×${
       STEPS * COLUMNS
