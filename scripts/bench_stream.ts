@@ -51,11 +51,13 @@ import {
 } from "../server/compute/mod.ts";
 import {
   loadAverageText,
+  type LogRecord,
   median,
   percentile,
   print,
   ROOT,
   saveSeededModel,
+  spawnServer,
 } from "./_bench.ts";
 import { ECHO_OPTIONS, ECHO_SERVICE } from "./_grpc_echo.ts";
 import * as grpc from "@grpc/grpc-js";
@@ -83,75 +85,16 @@ function ms(value: number): string {
   return `${value.toFixed(1)} ms`;
 }
 
-function startServer(dir: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      `--allow-read=.,${dir}`,
-      `--allow-write=${dir}`,
-      "--allow-env",
-      "--allow-sys=hostname,uid,gid",
-      "server/main.ts",
-      "--port=0",
-      `--workers=${WORKERS}`,
-      "--backend=wasm",
-      "--log-level=debug",
-      `--checkpoint-dir=${dir}`,
-    ],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-}
-
 /** The server's log lines about ExplainBatch calls. */
 const batchLogs: Record<string, number>[] = [];
 const callLogs: Record<string, number>[] = [];
 
-function record(line: string): Record<string, unknown> {
-  const r = JSON.parse(line) as Record<string, unknown>;
+function record(r: LogRecord): void {
   if (r.msg === "Explained batch") batchLogs.push(r as Record<string, number>);
   if (
     r.msg === "Request finished" &&
     r.rpc === "rnnexplain.v1.ExplainService/ExplainBatch"
   ) callLogs.push(r as Record<string, number>);
-  return r;
-}
-
-/** Reads the server's log until it reports its port and its workers' readiness. */
-async function waitReady(stdout: ReadableStream<Uint8Array>): Promise<number> {
-  let port: number | undefined;
-  let ready = false;
-  let buffer = "";
-  const reader = stdout.pipeThrough(new TextDecoderStream()).getReader();
-  while (port === undefined || !ready) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("The server exited before it was ready");
-    buffer += value;
-    const lines = buffer.split("\n");
-    buffer = lines.pop()!;
-    for (const line of lines) {
-      const r = record(line);
-      if (r.msg === "Server started") port = r.port as number;
-      if (r.msg === "Compute workers ready") ready = true;
-    }
-  }
-  // Keep reading (the pipe must never fill), recording the batch timings.
-  (async () => {
-    for (
-      let next = await reader.read();
-      !next.done;
-      next = await reader.read()
-    ) {
-      buffer += next.value;
-      const lines = buffer.split("\n");
-      buffer = lines.pop()!;
-      for (const line of lines) record(line);
-    }
-  })().catch(() => {});
-  return port;
 }
 
 function request(x: Float32Array): PartialMessage<ExplainRequest> {
@@ -440,6 +383,10 @@ async function threadCpuMs(pid: number): Promise<ThreadCpu> {
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const cpu = (Number(fields[11]) + Number(fields[12])) * 1000 /
         CLOCK_TICKS;
+      // A thread that ended between the listing and its read (Deno's
+      // short-lived blocking-pool threads) has no stat line: skip it rather
+      // than turn the whole reading into NaN.
+      if (Number.isNaN(cpu)) continue;
       if (comm.startsWith("worker-")) workers += cpu;
       else if (comm.startsWith("V8 ")) helpers += cpu;
       else serving += cpu;
@@ -645,12 +592,15 @@ async function main(): Promise<void> {
     { length: BATCH * SIZE },
     () => 2 * random.next() - 1,
   );
-  const server = startServer(dir);
+  const server = await spawnServer({
+    checkpointDir: dir,
+    flags: [`--workers=${WORKERS}`, "--backend=wasm"],
+    onLog: record,
+  });
   using pool = createComputePool({ workers: 1 });
   using pool2 = createComputePool({ workers: WORKERS });
   try {
-    const port = await waitReady(server.stdout);
-    using client = createRnnExplainClient(`127.0.0.1:${port}`, {
+    using client = createRnnExplainClient(`127.0.0.1:${server.port}`, {
       defaultTimeoutMs: 600_000,
     });
     await Promise.all([pool.ready(), pool2.ready()]);
@@ -672,8 +622,7 @@ async function main(): Promise<void> {
     await pipelined(b);
     print(`load average after: ${loadAverageText()}`);
   } finally {
-    server.kill("SIGTERM");
-    await server.status;
+    await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
 }
