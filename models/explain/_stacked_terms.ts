@@ -68,6 +68,17 @@ export function forwardTerms(
   return terms.map((t) => outputs.get(t) ?? layer.forward(t.input, t.weight));
 }
 
+/**
+ * The layer's transpose of `g` against weight `w` (cached under `key`),
+ * onto inputs of shape `s`.
+ */
+type Transpose = (
+  g: tf.Tensor,
+  w: tf.Tensor,
+  key: string,
+  s: readonly number[],
+) => tf.Tensor;
+
 /** A term whose input may be the constant 1 (`null`). */
 interface Part {
   input: tf.Tensor | null;
@@ -125,12 +136,7 @@ function denseSharedGradient(
   gradient: tf.Tensor,
   inputShape: readonly number[],
   cache: WeightCache | undefined,
-  transpose: (
-    g: tf.Tensor,
-    w: tf.Tensor,
-    key: string,
-    s: readonly number[],
-  ) => tf.Tensor,
+  transpose: Transpose,
 ): tf.Tensor {
   const m = parts.length;
   const units = inputShape[1]!;
@@ -166,12 +172,7 @@ function sharedGradient(
   gradient: tf.Tensor,
   inputShape: readonly number[],
   cache: WeightCache | undefined,
-  transpose: (
-    g: tf.Tensor,
-    w: tf.Tensor,
-    key: string,
-    s: readonly number[],
-  ) => tf.Tensor,
+  transpose: Transpose,
 ): tf.Tensor {
   const axes = stackAxes(layer)!;
   const m = parts.length;
