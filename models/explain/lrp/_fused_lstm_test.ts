@@ -7,6 +7,7 @@ import { buildGraph } from "../../arch/graph.ts";
 import { assertClose, assertNoLeak } from "../_testing.ts";
 import { createComposite } from "../composites.ts";
 import { relevancePass } from "./relevance_pass.ts";
+import type { StepRelevance } from "../explanation.ts";
 import { createPassPlan } from "./pass_plan.ts";
 import {
   disposeFusedLstm,
@@ -50,7 +51,7 @@ Deno.test("fusableLstm() picks the R-LSTM cell of R-LSTM and ConvR-LSTM only, an
   );
 });
 
-Deno.test("relevancePass() without onStep (the fused R-LSTM loop) equals the plain replica and the step-by-step engine", async (t) => {
+Deno.test("relevancePass() on the fused R-LSTM loop, batched and streamed (each step's static rows right after it), equals the plain replica", async (t) => {
   await initBackend("wasm");
   for (const architecture of FUSED) {
     const spec = tinySpec(architecture, { steps: 4 });
@@ -96,10 +97,27 @@ Deno.test("relevancePass() without onStep (the fused R-LSTM loop) equals the pla
             const ours = await relevancePass(model, input, composite, {
               target,
             });
-            const stepwise = await relevancePass(model, input, composite, {
+            const seen: StepRelevance[] = [];
+            const streamed = await relevancePass(model, input, composite, {
               target,
-              onStep: () => {},
+              onStep: (step) => seen.push(step),
             });
+            assert.deepEqual(
+              seen.map((s) => s.step),
+              [3, 2, 1, 0],
+              `${label}: streamed from T − 1 down`,
+            );
+            const size = spec.rows * spec.columns;
+            for (const { step, relevance } of seen) {
+              for (let n = 0; n < 3; n++) {
+                const at = (n * spec.steps + step) * size;
+                assert.deepEqual(
+                  relevance.subarray(n * size, (n + 1) * size),
+                  streamed.relevance.subarray(at, at + size),
+                  `${label}: step ${step} as streamed`,
+                );
+              }
+            }
             const targets = ours.summaries.map((s) => s.targetClass);
             const replica = replicaPass(spec, weights, input.x, targets, m);
             assert.ok(
@@ -113,12 +131,13 @@ Deno.test("relevancePass() without onStep (the fused R-LSTM loop) equals the pla
               `${label} vs replica`,
             );
             assertClose(
-              ours.relevance,
-              stepwise.relevance,
+              streamed.relevance,
+              replica.relevance,
               1e-4,
-              `${label} vs step by step`,
+              `${label} streamed vs replica`,
             );
-            ours.summaries.forEach((s, n) => {
+            [...ours.summaries, ...streamed.summaries].forEach((s, k) => {
+              const n = k % 3;
               const scale = 1e-4 * (replica.start[n]! + 1e-6);
               assert.ok(
                 Math.abs(s.absorbedRelevance - replica.absorbed[n]!) <= scale,
