@@ -11,7 +11,7 @@ import {
 } from "../_testing.ts";
 import { applyRule, CONV2D, Epsilon, ZBox } from "../rules/mod.ts";
 import { makeCase } from "../rules/_cases.ts";
-import { bandTranspose } from "./_band_conv.ts";
+import { bandTranspose } from "../../kernels/band_conv.ts";
 import { FAST_CONV2D } from "./_linear_maps.ts";
 
 /** [N, H, W, co] gradient, [kh, kw, ci, co] kernels, m kernels. */

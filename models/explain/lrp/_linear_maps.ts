@@ -12,7 +12,7 @@
  *   `conv2dTranspose` (measured 19 vs 127 ms at 50×28×7, 5×5, 24→25
  *   channels); on narrow images onto a single input channel (and on
  *   `blas` onto any, forward too), one banded `kh × 1` convolution over
- *   image rows (`_band_conv.ts`), which also serves several kernels of one
+ *   image rows (`../../kernels/band_conv.ts`), which also serves several kernels of one
  *   gradient at once (`transposeEach`: zᴮ's two). Even kernels keep
  *   `conv2dTranspose`;
  * - the thesis's pooling: forward with the backend's `avgPool` (SAME
@@ -31,7 +31,7 @@ import {
   DENSE,
   type LinearLayer,
 } from "../rules/mod.ts";
-import { bandTranspose } from "./_band_conv.ts";
+import { bandTranspose } from "../../kernels/band_conv.ts";
 
 /** {@linkcode DENSE} with a fast transpose; `adjoint` keeps Wᵀ per pass. */
 export const FAST_DENSE: LinearLayer = Object.freeze({
@@ -53,7 +53,7 @@ function flipKernel(k: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * Whether the banded row convolution of `_band_conv.ts` beats the stock
+ * Whether the banded row convolution of `../../kernels/band_conv.ts` beats the stock
  * convolution for a flipped kernel K' [kh, kw, co, ci] on images `width`
  * columns wide. It does ≈ width / kw more multiply-adds, so only on narrow
  * images (width ≤ 2·kw; the thesis models' 7 and 4 columns), and then:
