@@ -161,3 +161,53 @@ Deno.test("relevancePass() on the fused R-LSTM loop, batched and streamed (each 
     }
   }
 });
+
+Deno.test("relevancePass() streamed through the fused R-LSTM loop stops with the abort reason after a step, and leaks nothing", async () => {
+  await initBackend("wasm");
+  for (const architecture of FUSED) {
+    const spec = tinySpec(architecture, { steps: 4 });
+    const model = await createLiveModel(spec, { seed: 2 });
+    const input = randomInput(spec, 2, 4);
+    try {
+      await assertNoLeak(async () => {
+        const controller = new AbortController();
+        const reason = new Error("client went away");
+        const steps: number[] = [];
+        await assert.rejects(
+          relevancePass(
+            model,
+            input,
+            createComposite("lrp_alpha_beta", { alpha: 1.5, beta: 0.5 }),
+            {
+              signal: controller.signal,
+              // As the server's workers run it: no macrotask pause.
+              yieldToEventLoop: () => {},
+              onStep: (s) => {
+                steps.push(s.step);
+                controller.abort(reason);
+              },
+            },
+          ),
+          (e) => e === reason,
+        );
+        assert.deepEqual(
+          steps,
+          [3],
+          `${architecture}: no step after the abort`,
+        );
+      });
+      await assertNoLeak(async () => {
+        await assert.rejects(
+          relevancePass(model, input, createComposite("deep_taylor"), {
+            onStep: (s) => {
+              if (s.step === 2) throw new Error("sink failed");
+            },
+          }),
+          /sink failed/,
+        );
+      });
+    } finally {
+      model.dispose();
+    }
+  }
+});
