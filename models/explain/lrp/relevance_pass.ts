@@ -444,8 +444,9 @@ async function passBatch(
           continue;
         }
         // Streaming: this step's static input rows, then its static layers.
+        // Freed by the `finally` below if the inputs throw.
         pending = [out.candidate];
-        const inputs = fusedLstmInputs(fused, op!, trace, pending, t);
+        const inputs = fusedLstmInputs(fused, op!, trace, [out.candidate], t);
         out.candidate.dispose();
         perStep[t] = inputs.statics;
         pending = [inputs.absorbed];
