@@ -20,7 +20,9 @@
  *    per thread of the server, the CPU of its serving threads (main thread
  *    and Deno's I/O threads) as a share of its compute workers' CPU, next
  *    to the same figure for a bare grpc-js echo of the same bytes
- *    (`_grpc_echo.ts`), the floor that gRPC over Deno's `node:http2` sets;
+ *    (`_grpc_echo.ts`), the floor that gRPC over Deno's `node:http2` sets,
+ *    and that echo's round trip for an empty message (the least a call, or
+ *    a stream's first message, takes between two processes);
  * 4. the same overhead pipelined: 4 ExplainBatch requests in flight
  *    against the two-worker server, and through a local two-worker pool;
  *    pool throughput / gRPC throughput − 1 (what a server under load sees:
@@ -479,6 +481,29 @@ async function echoFloor(): Promise<void> {
         (payload.length / 1000).toFixed(0)
       } KB each way (${ECHO_CALLS} calls, same run)`,
     );
+    // The round trip between two processes with nothing in it: the least a
+    // call, and a stream's first message, can take on this machine.
+    const empty = () =>
+      new Promise<void>((resolve, reject) =>
+        client.echo(
+          new Uint8Array(0),
+          (e) => e === null ? resolve() : reject(e),
+        )
+      );
+    for (let i = 0; i < 50; i++) await empty();
+    const trips: number[] = [];
+    for (let i = 0; i < ROUND_TRIPS; i++) {
+      const t0 = performance.now();
+      await empty();
+      trips.push(performance.now() - t0);
+    }
+    print(
+      `  round trip: the same echo of an empty message, p50 ${
+        ms(median(trips))
+      } (p99 ${
+        ms(percentile(trips, 0.99))
+      }, ${ROUND_TRIPS} calls one at a time): the least any call between two processes, and the first message of a stream, takes here`,
+    );
   } finally {
     client.close();
     await reader.cancel();
@@ -489,6 +514,9 @@ async function echoFloor(): Promise<void> {
 
 /** Calls timed by {@linkcode echoFloor}. */
 const ECHO_CALLS = 50;
+
+/** Empty-message round trips timed by {@linkcode echoFloor}. */
+const ROUND_TRIPS = 300;
 
 /** Requests that failed in the pipelined rounds, by message (reported, not hidden). */
 const pipelineFailures: string[] = [];
