@@ -14,7 +14,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { registerConv2dBackpropFilterFallback } from "./kernels/conv2d_backprop_filter.ts";
-import { registerTakeRowsKernel } from "./kernels/take_rows.ts";
 import { registerHeapSliceKernels } from "./kernels/heap_slice.ts";
 import {
   BLAS_BACKEND,
@@ -143,7 +142,6 @@ async function activateWasm(): Promise<void> {
   if (registerConv2dBackpropFilterFallback("wasm")) {
     wasmFallbacks.push("Conv2DBackpropFilter");
   }
-  registerTakeRowsKernel();
   registerHeapSliceKernels();
 }
 

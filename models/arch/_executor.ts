@@ -37,7 +37,6 @@ import {
   type ReluLstmSequenceMasks,
 } from "./layers/relu_lstm_sequence.ts";
 import { takeStep } from "./_take_step.ts";
-import { takeRows } from "../kernels/take_rows.ts";
 
 /** What the executor needs from a model. */
 export interface ExecutorModel {
@@ -298,26 +297,8 @@ function runLayer(
   env.set(layer.outputs.h, h);
 }
 
-/**
- * Splits a time-major [T·N, ...] tensor into its T steps. A recording pass
- * (a trace, never differentiated) takes each step's rows (`takeRows`, one
- * copy inside the heap); other passes take them through the differentiable
- * `takeStep`, whose gradient is a pad.
- */
-function splitSteps(
-  t: tf.Tensor,
-  steps: number,
-  record: boolean,
-): tf.Tensor[] {
-  if (record && steps > 1) {
-    // Not differentiated: the step's rows as they are (an unstack read the
-    // whole tensor out of the wasm heap once per step).
-    const batch = t.shape[0]! / steps;
-    return Array.from(
-      { length: steps },
-      (_, s) => takeRows(t, s * batch, batch),
-    );
-  }
+/** Splits a time-major [T·N, ...] tensor into its T steps (`takeStep`). */
+function splitSteps(t: tf.Tensor, steps: number): tf.Tensor[] {
   return Array.from({ length: steps }, (_, s) => takeStep(t, s, steps));
 }
 
@@ -384,7 +365,7 @@ export function execute(
         options,
       );
     }
-    pre.set(layer.name, splitSteps(part, steps, options.record));
+    pre.set(layer.name, splitSteps(part, steps));
   }
   // Phase 3: the step loop.
   const recorded: Activations[] = [];
@@ -398,7 +379,7 @@ export function execute(
   const staticSteps = options.record
     ? [...batched]
       .filter(([name]) => !options.batchStatics || readInLoop.has(name))
-      .map(([name, t]) => [name, splitSteps(t, steps, true)] as const)
+      .map(([name, t]) => [name, splitSteps(t, steps)] as const)
     : [];
   let env: Activations = new Map();
   for (let t = 0; t < steps; t++) {

@@ -1,9 +1,18 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { takeStep } from "./_take_step.ts";
+import { initBackend } from "../backend.ts";
 import { read, uniformArray, withoutLeaks } from "./_testing.ts";
 
-Deno.test("takeStep() returns a step's rows and pads its gradient with zeros", async () => {
+Deno.test("takeStep() returns a step's rows and pads its gradient with zeros, on cpu and on wasm's heap Slice", async (t) => {
+  await initBackend("wasm");
+  for (const backend of ["cpu", "wasm"]) {
+    await t.step(backend, () => takeStepCase(backend));
+  }
+});
+
+async function takeStepCase(backend: string): Promise<void> {
+  await tf.setBackend(backend);
   await withoutLeaks(async () => {
     const t = tf.tensor3d(uniformArray(1, 3 * 2 * 4), [3 * 2, 2, 2]);
     for (let step = 0; step < 3; step++) {
@@ -24,4 +33,4 @@ Deno.test("takeStep() returns a step's rows and pads its gradient with zeros", a
     assert.equal(takeStep(t, 0, 1), t);
     t.dispose();
   });
-});
+}

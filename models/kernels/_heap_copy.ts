@@ -1,7 +1,7 @@
 /**
  * Copying boxes of a tensor inside the `wasm` backend's heap, for the
- * kernels of `heap_slice.ts` and `take_rows.ts`: contiguous runs with
- * `copyWithin`, no JavaScript copy of the input.
+ * kernels of `heap_slice.ts`: contiguous runs with `copyWithin`, no
+ * JavaScript copy of the input.
  *
  * @module
  */

@@ -62,6 +62,10 @@ Deno.test("heap Slice, SplitV and Unpack match TF.js's cpu kernels on the wasm b
         () => tf.slice(x(), begin, size),
       );
       await same(
+        `slice one row ${dtype} ${shape} (a step of a time-major tensor)`,
+        () => tf.slice(x(), shape[0]! >> 1, 1),
+      );
+      await same(
         `slice whole inner ${dtype} ${shape}`,
         () => tf.slice(x(), [shape[0]! >> 1], [-1]),
       );
