@@ -8,7 +8,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LinearLayer, Term } from "./_linear_layer.ts";
-import { splitOnce } from "./_split_once.ts";
 import type { WeightCache } from "./weight_cache.ts";
 
 /** Computes `make()`, through the cache when there is one. */
@@ -62,7 +61,7 @@ export function forwardTerms(
     const weights = shared.map((t) => t.weight as tf.Tensor);
     const stacked = cached(cache, "forward", () => tf.concat(weights, 1));
     const z = layer.forward(input, stacked);
-    const parts = splitOnce(z, weights.map((w) => w.shape[1]!), 1);
+    const parts = tf.split(z, weights.map((w) => w.shape[1]!), 1);
     shared.forEach((t, k) => outputs.set(t, parts[k]!));
   }
   return terms.map((t) => outputs.get(t) ?? layer.forward(t.input, t.weight));

@@ -34,7 +34,7 @@ import * as tf from "@tensorflow/tfjs";
 /**
  * The band kernel [kh, 1, W·co, W·ci·m] of flipped kernels, for images W
  * columns wide, filled on the host from one read of the kernels' values
- * (as `../_split_once.ts` reads: a few thousand weights; on `wasm` a gather
+ * (a few thousand weights, read synchronously; on `wasm` a gather
  * of the 37k band entries of a 3×3, 24 → 32 kernel took 1.8 ms, a 0/1
  * selector product and a 5-D transpose about 1 ms). Caller owns the
  * returned tensor.

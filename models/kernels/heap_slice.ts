@@ -124,14 +124,3 @@ export function registerHeapSliceKernels(): string[] {
   }
   return [...replaced];
 }
-
-/**
- * Whether the heap-copy `SplitV` and `Slice` replace the `wasm` backend's
- * own (and so the `blas` backend's copies of them): `tf.split` then copies
- * each piece once, inside the heap.
- *
- * @returns true once {@linkcode registerHeapSliceKernels} has replaced both
- */
-export function heapSliceKernels(): boolean {
-  return replaced.has("SplitV") && replaced.has("Slice");
-}

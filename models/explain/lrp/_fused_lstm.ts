@@ -29,7 +29,6 @@ import {
   type RuleContext,
 } from "../rules/mod.ts";
 import { forwardTerms } from "../_stacked_terms.ts";
-import { splitOnce } from "../_split_once.ts";
 import { FAST_DENSE } from "./_linear_maps.ts";
 import type { ActivationMap, RelevanceMap } from "./layer_relevance.ts";
 import type { LstmOp, PassPlan } from "./pass_plan.ts";
@@ -204,8 +203,8 @@ export function prepareFusedLstm(
     const kernel = terms.length === 1
       ? terms[0]!.weight!
       : tf.concat(terms.map((t) => t.weight!), 1);
-    // Per input its rows, then transposed (one read-back: ../_split_once.ts).
-    const kernels = splitOnce(kernel, op.inputs.map((i) => i.size)).map((k) =>
+    // Per input its rows, then transposed.
+    const kernels = tf.split(kernel, op.inputs.map((i) => i.size)).map((k) =>
       tf.transpose(k)
     );
     const cell = stacked(trace, op.layer.outputs.c);
@@ -217,9 +216,8 @@ export function prepareFusedLstm(
     }, op.cell).previousCell;
     return {
       terms: terms.length,
-      // One read-back each instead of tf.split's copy per step.
-      keep: splitOnce(keep, steps),
-      factors: splitOnce(factorsAll, steps),
+      keep: tf.split(keep, steps),
+      factors: tf.split(factorsAll, steps),
       factorsAll,
       absorbedAll: absorbedOf(normalized),
       kernels,

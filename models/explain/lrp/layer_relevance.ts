@@ -13,7 +13,6 @@ import {
   lstmCellRelevance,
   type WeightCache,
 } from "../rules/mod.ts";
-import { splitOnce } from "../_split_once.ts";
 import { FAST_CONV2D, FAST_DENSE } from "./_linear_maps.ts";
 import type { InputPart, LayerOp } from "./pass_plan.ts";
 
@@ -79,7 +78,7 @@ function distribute(
 ): void {
   const parts = inputs.length === 1
     ? [relevance]
-    : splitOnce(relevance, inputs.map((i) => i.size), conv ? 3 : 1);
+    : tf.split(relevance, inputs.map((i) => i.size), conv ? 3 : 1);
   inputs.forEach((input, k) => {
     const part = parts[k]!;
     const shape = graph.shapes[input.from]!;
