@@ -78,6 +78,24 @@ type Transpose = (
   s: readonly number[],
 ) => tf.Tensor;
 
+/**
+ * `Σ_k c_k · value(item_k, k)` over items with a coefficient c_k = ±1, as
+ * additions and subtractions (a negation only when the first is −1).
+ */
+function signedSum<T extends { coefficient: 1 | -1 }>(
+  items: readonly T[],
+  value: (item: T, k: number) => tf.Tensor,
+): tf.Tensor {
+  let sum: tf.Tensor | undefined;
+  items.forEach((item, k) => {
+    const v = value(item, k);
+    sum = sum === undefined
+      ? (item.coefficient === 1 ? v : tf.neg(v))
+      : (item.coefficient === 1 ? tf.add(sum, v) : tf.sub(sum, v));
+  });
+  return sum!;
+}
+
 /** A term whose input may be the constant 1 (`null`). */
 interface Part {
   input: tf.Tensor | null;
@@ -146,17 +164,10 @@ function denseSharedGradient(
   );
   const back = transpose(gradient, rows, "rows", [inputShape[0]!, m * units]);
   const n = back.shape[0]!;
-  let relevance: tf.Tensor | undefined;
-  parts.forEach((p, k) => {
+  return signedSum(parts, (p, k) => {
     const block = tf.slice(back, [0, k * units], [n, units]);
-    const part = p.input === null ? block : tf.mul(p.input, block);
-    relevance = relevance === undefined
-      ? (p.coefficient === 1 ? part : tf.neg(part))
-      : (p.coefficient === 1
-        ? tf.add(relevance, part)
-        : tf.sub(relevance, part));
+    return p.input === null ? block : tf.mul(p.input, block);
   });
-  return relevance!;
 }
 
 /**
@@ -288,24 +299,7 @@ export function backwardTerms(
   if (m > 1 && terms.every((t) => t.input === terms[0]!.input)) {
     // One input (αβ on a convolution): Σ_k c_k x ⊙ g_k = x ⊙ Σ_k c_k g_k,
     // one product with x instead of m.
-    let sum: tf.Tensor | undefined;
-    terms.forEach((term, k) => {
-      const back = backOf(term, k);
-      sum = sum === undefined
-        ? (term.coefficient === 1 ? back : tf.neg(back))
-        : (term.coefficient === 1 ? tf.add(sum, back) : tf.sub(sum, back));
-    });
-    return tf.mul(terms[0]!.input, sum!);
+    return tf.mul(terms[0]!.input, signedSum(terms, backOf));
   }
-  let relevance: tf.Tensor | undefined;
-  terms.forEach((term, k) => {
-    const back = backOf(term, k);
-    const part = tf.mul(term.input, back);
-    relevance = relevance === undefined
-      ? (term.coefficient === 1 ? part : tf.neg(part))
-      : (term.coefficient === 1
-        ? tf.add(relevance, part)
-        : tf.sub(relevance, part));
-  });
-  return relevance as tf.Tensor;
+  return signedSum(terms, (term, k) => tf.mul(term.input, backOf(term, k)));
 }
