@@ -12,9 +12,9 @@
  *   `conv2dTranspose` (measured 19 vs 127 ms at 50×28×7, 5×5, 24→25
  *   channels); on narrow images onto a single input channel (and on
  *   `blas` onto any, forward too), one banded `kh × 1` convolution over
- *   image rows (`../../kernels/band_conv.ts`), which also serves several kernels of one
- *   gradient at once (`transposeEach`: zᴮ's two). Even kernels keep
- *   `conv2dTranspose`;
+ *   image rows (`../../kernels/band_conv.ts`), which also serves several
+ *   kernels of one gradient at once (`transposeEach`: zᴮ's two). Even
+ *   kernels keep `conv2dTranspose`;
  * - the thesis's pooling: forward with the backend's `avgPool` (SAME
  *   windows averaged over their valid elements, like the map); transpose:
  *   each window's gradient times scale / (valid
@@ -32,6 +32,7 @@ import {
   type LinearLayer,
 } from "../rules/mod.ts";
 import { bandTranspose } from "../../kernels/band_conv.ts";
+import { BLAS_BACKEND } from "../../kernels/blas/mod.ts";
 
 /** {@linkcode DENSE} with a fast transpose; `adjoint` keeps Wᵀ per pass. */
 export const FAST_DENSE: LinearLayer = Object.freeze({
@@ -53,9 +54,9 @@ function flipKernel(k: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * Whether the banded row convolution of `../../kernels/band_conv.ts` beats the stock
- * convolution for a flipped kernel K' [kh, kw, co, ci] on images `width`
- * columns wide. It does ≈ width / kw more multiply-adds, so only on narrow
+ * Whether the banded row convolution of `../../kernels/band_conv.ts` beats
+ * the stock convolution for a flipped kernel K' [kh, kw, co, ci] on images
+ * `width` columns wide. It does ≈ width / kw more multiply-adds, so only on narrow
  * images (width ≤ 2·kw; the thesis models' 7 and 4 columns), and then:
  *
  * - onto one channel (ci = 1, a first layer onto pixels), on every backend:
@@ -74,7 +75,7 @@ function flipKernel(k: tf.Tensor4D): tf.Tensor4D {
 function bandPays(flipped: tf.Tensor4D, width: number): boolean {
   const [kh, kw, , ci] = flipped.shape;
   if (kh % 2 === 0 || kw % 2 === 0 || width > 2 * kw) return false;
-  return ci === 1 || tf.getBackend() === "blas";
+  return ci === 1 || tf.getBackend() === BLAS_BACKEND;
 }
 
 /**
